@@ -1,0 +1,486 @@
+"""The node catalog: every node type declared as data.
+
+One declaration feeds the palette, the inspector's generated form, validation and the exporters,
+so a type's exits, parameters and defaults are never restated elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from app.engine.contact_schema import CHANNELS, KNOWN_EVENTS
+
+
+class Category(StrEnum):
+    ENTRY = "entry"
+    MESSAGE = "message"
+    OFFER = "offer"
+    FLOW = "flow"
+    ACTION = "action"
+    GOAL = "goal"
+    EXIT = "exit"
+    ANNOTATION = "annotation"
+
+
+class ParamKind(StrEnum):
+    """How a parameter is edited and checked; the inspector picks a widget per kind."""
+
+    TEXT = "text"
+    MULTILINE = "multiline"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    DURATION = "duration"
+    EXPRESSION = "expression"
+    TEMPLATE = "template"
+    PRODUCT = "product"
+    TIME = "time"
+    WEEKDAYS = "weekdays"
+    CASES = "cases"
+    VARIANTS = "variants"
+    COLOR = "color"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: ParamKind
+    label: str
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    required: bool = False
+    help: str = ""
+
+
+ExitsFromParams = Callable[[Mapping[str, Any]], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A kind of step. `exits` is fixed, or `exits_from_params` derives it (switch, split)."""
+
+    type: str
+    category: Category
+    label: str
+    help: str
+    params: tuple[ParamSpec, ...] = ()
+    exits: tuple[str, ...] = ()
+    exits_from_params: ExitsFromParams | None = None
+    has_input: bool = True
+    is_annotation: bool = False
+    _params_by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_params_by_name", {p.name: p for p in self.params})
+
+    def exits_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        if self.exits_from_params is not None:
+            return self.exits_from_params(params)
+        return self.exits
+
+    def param(self, name: str) -> ParamSpec | None:
+        return self._params_by_name.get(name)
+
+    def default_params(self) -> dict[str, Any]:
+        """A fresh copy of the defaults, safe to mutate."""
+        return {p.name: _copy(p.default) for p in self.params if p.default is not None}
+
+    @property
+    def is_entry(self) -> bool:
+        return self.category is Category.ENTRY
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _case_exits(params: Mapping[str, Any]) -> tuple[str, ...]:
+    return (*_item_ids(params.get("cases")), "else")
+
+
+def _variant_exits(params: Mapping[str, Any]) -> tuple[str, ...]:
+    return _item_ids(params.get("variants"))
+
+
+def _item_ids(items: Any) -> tuple[str, ...]:
+    """Ids of switch cases / split variants, skipping malformed items (validation reports them)."""
+    if not isinstance(items, list):
+        return ()
+    ids: list[str] = []
+    for item in items:
+        item_id = item.get("id") if isinstance(item, Mapping) else None
+        if isinstance(item_id, str) and item_id and item_id not in ids:
+            ids.append(item_id)
+    return tuple(ids)
+
+
+OUTCOMES = ("converted", "lost", "unsubscribed", "disqualified", "handoff")
+PRODUCT_ROLES = ("lead_magnet", "tripwire", "main", "upsell", "cross_sell")
+REENTRY_RULES = ("never", "after_exit", "always")
+WAIT_EVENTS = (
+    "opened",
+    "clicked",
+    "purchase",
+    "replied",
+    *[e for e in KNOWN_EVENTS if e not in ("opened", "clicked", "purchase", "replied")],
+)
+
+_CHANNEL = ParamSpec(
+    "channel",
+    ParamKind.CHOICE,
+    "Channel",
+    default="email",
+    choices=CHANNELS,
+    required=True,
+    help="How the message reaches the contact. SMS and messengers need a phone and consent.",
+)
+_SUBJECT = ParamSpec(
+    "subject",
+    ParamKind.TEMPLATE,
+    "Subject",
+    default="",
+    help="E-mail subject (Jinja2), e.g. {{ contact.first_name }}, your cart is waiting",
+)
+_BODY = ParamSpec(
+    "body",
+    ParamKind.TEMPLATE,
+    "Text",
+    default="",
+    required=True,
+    help="Message text (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}",
+)
+_COST = ParamSpec(
+    "cost",
+    ParamKind.NUMBER,
+    "Cost per message",
+    default=0,
+    minimum=0,
+    help="What one message costs in the scenario's currency (SMS ≈ 3–5 ₽, e-mail ≈ 0).",
+)
+_CONDITION = ParamSpec(
+    "condition",
+    ParamKind.EXPRESSION,
+    "Condition",
+    default="",
+    help='e.g. age >= 25 and "cats" in tags; empty means everyone',
+)
+_REENTRY = ParamSpec(
+    "reentry",
+    ParamKind.CHOICE,
+    "Re-entry",
+    default="never",
+    choices=REENTRY_RULES,
+    help="May a contact enter again: never, after leaving the scenario, or at any time.",
+)
+_TEXT = ParamSpec("text", ParamKind.MULTILINE, "Text", default="")
+_COLOR = ParamSpec("color", ParamKind.COLOR, "Colour", default="#FFF4C2")
+
+NODE_TYPES: tuple[NodeType, ...] = (
+    NodeType(
+        "entry.segment",
+        Category.ENTRY,
+        "Segment entry",
+        "Contacts matching a condition enter the scenario.",
+        params=(
+            _CONDITION,
+            ParamSpec(
+                "schedule",
+                ParamKind.CHOICE,
+                "Entry schedule",
+                default="all_at_once",
+                choices=("all_at_once", "spread"),
+            ),
+            ParamSpec(
+                "spread_days",
+                ParamKind.INTEGER,
+                "Spread over days",
+                default=1,
+                minimum=1,
+                maximum=365,
+                help="With a spread schedule, contacts enter evenly over this many days.",
+            ),
+            _REENTRY,
+        ),
+        exits=("next",),
+        has_input=False,
+    ),
+    NodeType(
+        "entry.event",
+        Category.ENTRY,
+        "Event trigger",
+        "A contact enters when an event happens: a cart abandoned, a sign-up, a purchase…",
+        params=(
+            ParamSpec(
+                "event",
+                ParamKind.CHOICE,
+                "Event",
+                default="cart_abandoned",
+                choices=KNOWN_EVENTS,
+                required=True,
+            ),
+            ParamSpec(
+                "inactive_days",
+                ParamKind.INTEGER,
+                "Inactive for days",
+                default=90,
+                minimum=1,
+                help="For the ‘inactive’ event: days without activity that fire it.",
+            ),
+            _CONDITION,
+            _REENTRY,
+        ),
+        exits=("next",),
+        has_input=False,
+    ),
+    NodeType(
+        "message",
+        Category.MESSAGE,
+        "Send message",
+        "Sends a message. ‘failed’ is taken when there is no consent, no address, "
+        "or the message is not delivered.",
+        params=(_CHANNEL, _SUBJECT, _BODY, _COST),
+        exits=("sent", "failed"),
+    ),
+    NodeType(
+        "offer",
+        Category.OFFER,
+        "Product offer",
+        "Offers a product from the product matrix, with an optional discount and promo code.",
+        params=(
+            ParamSpec("product", ParamKind.PRODUCT, "Product", required=True),
+            ParamSpec(
+                "discount", ParamKind.NUMBER, "Discount, %", default=0, minimum=0, maximum=100
+            ),
+            ParamSpec("promo_code", ParamKind.TEXT, "Promo code", default=""),
+            _CHANNEL,
+            _SUBJECT,
+            _BODY,
+            _COST,
+        ),
+        exits=("sent", "failed"),
+    ),
+    NodeType(
+        "wait",
+        Category.FLOW,
+        "Wait",
+        "Holds the contact for a time, or until the next send window.",
+        params=(
+            ParamSpec(
+                "mode",
+                ParamKind.CHOICE,
+                "Wait",
+                default="duration",
+                choices=("duration", "window"),
+                help="A fixed time, or until the next allowed send window.",
+            ),
+            ParamSpec("duration", ParamKind.DURATION, "Duration", default="P1D"),
+            ParamSpec(
+                "window_days",
+                ParamKind.WEEKDAYS,
+                "Window days",
+                default=["mon", "tue", "wed", "thu", "fri"],
+            ),
+            ParamSpec("window_start", ParamKind.TIME, "Window opens", default="10:00"),
+            ParamSpec("window_end", ParamKind.TIME, "Window closes", default="20:00"),
+        ),
+        exits=("next",),
+    ),
+    NodeType(
+        "wait_event",
+        Category.FLOW,
+        "Wait for event",
+        "Waits until the contact does something (opens, clicks, buys) or the timeout passes.",
+        params=(
+            ParamSpec(
+                "event",
+                ParamKind.CHOICE,
+                "Event",
+                default="purchase",
+                choices=WAIT_EVENTS,
+                required=True,
+            ),
+            ParamSpec(
+                "timeout",
+                ParamKind.DURATION,
+                "Timeout",
+                default="P2D",
+                required=True,
+                help="How long to wait before taking the ‘timeout’ exit.",
+            ),
+        ),
+        exits=("happened", "timeout"),
+    ),
+    NodeType(
+        "condition",
+        Category.FLOW,
+        "Condition",
+        "Branches on the contact's attributes, tags, events, season or day of week.",
+        params=(
+            ParamSpec(
+                "condition",
+                ParamKind.EXPRESSION,
+                "Condition",
+                default="",
+                required=True,
+                help='e.g. age >= 25 and gender == "f" and "cats" in tags',
+            ),
+        ),
+        exits=("yes", "no"),
+    ),
+    NodeType(
+        "switch",
+        Category.FLOW,
+        "Switch",
+        "Checks cases in order; the first that holds decides the exit, ‘else’ takes the rest.",
+        params=(
+            ParamSpec(
+                "cases",
+                ParamKind.CASES,
+                "Cases",
+                default=[
+                    {"id": "case1", "label": "Case 1", "condition": ""},
+                    {"id": "case2", "label": "Case 2", "condition": ""},
+                ],
+                help="Ordered cases, each with an id, a label and a condition.",
+            ),
+        ),
+        exits_from_params=_case_exits,
+    ),
+    NodeType(
+        "split",
+        Category.FLOW,
+        "A/B split",
+        "Sends contacts down variants at random, by weight (weights sum to 100).",
+        params=(
+            ParamSpec(
+                "variants",
+                ParamKind.VARIANTS,
+                "Variants",
+                default=[
+                    {"id": "a", "label": "A", "weight": 50},
+                    {"id": "b", "label": "B", "weight": 50},
+                ],
+            ),
+        ),
+        exits_from_params=_variant_exits,
+    ),
+    NodeType(
+        "update",
+        Category.ACTION,
+        "Update contact",
+        "Sets an attribute, adds or removes a tag, or moves the CRM stage.",
+        params=(
+            ParamSpec(
+                "action",
+                ParamKind.CHOICE,
+                "Action",
+                default="add_tag",
+                choices=("add_tag", "remove_tag", "set_attribute", "set_crm_stage"),
+            ),
+            ParamSpec("tag", ParamKind.TEXT, "Tag", default=""),
+            ParamSpec("attribute", ParamKind.TEXT, "Attribute", default=""),
+            ParamSpec("value", ParamKind.TEXT, "Value", default=""),
+        ),
+        exits=("next",),
+    ),
+    NodeType(
+        "notify",
+        Category.ACTION,
+        "Notify / CRM task / webhook",
+        "Tells a manager, creates a CRM task or calls a webhook.",
+        params=(
+            ParamSpec(
+                "kind",
+                ParamKind.CHOICE,
+                "Kind",
+                default="manager",
+                choices=("manager", "crm_task", "webhook"),
+            ),
+            ParamSpec("text", ParamKind.TEMPLATE, "Text", default=""),
+            ParamSpec("assignee", ParamKind.TEXT, "Assignee", default=""),
+            ParamSpec("url", ParamKind.TEXT, "Webhook URL", default=""),
+        ),
+        exits=("done", "failed"),
+    ),
+    NodeType(
+        "goal",
+        Category.GOAL,
+        "Goal",
+        "Counts a conversion stage for the funnel chart, with the revenue it brings.",
+        params=(
+            ParamSpec("stage", ParamKind.TEXT, "Stage", default="Purchase", required=True),
+            ParamSpec("revenue", ParamKind.NUMBER, "Revenue", default=0, minimum=0),
+        ),
+        exits=("next",),
+    ),
+    NodeType(
+        "exit",
+        Category.EXIT,
+        "Exit",
+        "Where a contact leaves the scenario, with its outcome.",
+        params=(
+            ParamSpec(
+                "outcome",
+                ParamKind.CHOICE,
+                "Outcome",
+                default="converted",
+                choices=OUTCOMES,
+                required=True,
+            ),
+            ParamSpec(
+                "handoff_to",
+                ParamKind.TEXT,
+                "Hand off to scenario",
+                default="",
+                help="With outcome ‘handoff’: the id of the scenario that takes over.",
+            ),
+        ),
+    ),
+    NodeType(
+        "note",
+        Category.ANNOTATION,
+        "Note",
+        "A sticky note for the diagram; not part of the flow.",
+        params=(_TEXT, _COLOR),
+        has_input=False,
+        is_annotation=True,
+    ),
+    NodeType(
+        "group",
+        Category.ANNOTATION,
+        "Stage frame",
+        "A frame around a stage (Attention, Interest, Decision, Action); not part of the flow.",
+        params=(
+            _TEXT,
+            ParamSpec("color", ParamKind.COLOR, "Colour", default="#E8F0FE"),
+            ParamSpec("width", ParamKind.NUMBER, "Width", default=600, minimum=50),
+            ParamSpec("height", ParamKind.NUMBER, "Height", default=400, minimum=50),
+        ),
+        has_input=False,
+        is_annotation=True,
+    ),
+)
+
+CATALOG: dict[str, NodeType] = {t.type: t for t in NODE_TYPES}
+
+MESSAGE_TYPES = frozenset({"message", "offer"})
+WAIT_TYPES = frozenset({"wait", "wait_event"})
+
+
+def node_type(type_name: str) -> NodeType | None:
+    """The declaration of a type, or None for types this version does not know."""
+    return CATALOG.get(type_name)
+
+
+def types_in(category: Category) -> list[NodeType]:
+    return [t for t in NODE_TYPES if t.category is category]
