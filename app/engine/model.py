@@ -211,21 +211,32 @@ class Scenario:
         self._emit("node_removed", node_id)
         return node, removed
 
-    def connect(self, source: str, exit_name: str, target: str) -> Edge:
-        """Draw an edge as a user would: only between existing, compatible ports."""
-        src, dst = self.node(source), self.node(target)
+    def connection_error(self, source: str, exit_name: str, target: str) -> str | None:
+        """Why a user may not draw this edge, or None: the editor asks before it acts."""
+        src, dst = self.nodes.get(source), self.nodes.get(target)
+        if src is None or dst is None:
+            return f"there is no step with id ‘{source if src is None else target}’"
         if exit_name not in src.exits:
-            raise EdgeError(
-                f"‘{src.display_title}’ has no exit ‘{exit_name}’"
-                + (f" (its exits: {', '.join(src.exits)})" if src.exits else "")
+            return f"‘{src.display_title}’ has no exit ‘{exit_name}’" + (
+                f" (its exits: {', '.join(src.exits)})" if src.exits else ""
             )
         if self.edges_from(source, exit_name):
-            raise EdgeError(
+            return (
                 f"exit ‘{exit_name}’ of ‘{src.display_title}’ is already connected; "
                 "to send contacts two ways, add an A/B split"
             )
         if not dst.has_input:
-            raise EdgeError(f"‘{dst.display_title}’ is an entry or a note: it has no input")
+            kind = "an entry" if dst.is_entry else "a note or frame"
+            return f"‘{dst.display_title}’ is {kind}: it has no input"
+        return None
+
+    def connect(self, source: str, exit_name: str, target: str) -> Edge:
+        """Draw an edge as a user would: only between existing, compatible ports."""
+        self.node(source)
+        self.node(target)
+        error = self.connection_error(source, exit_name, target)
+        if error:
+            raise EdgeError(error)
         return self.add_edge(Edge(source, exit_name, target))
 
     def add_edge(self, edge: Edge) -> Edge:
@@ -262,6 +273,13 @@ class Scenario:
         else:
             node.params[name] = copy.deepcopy(value)
         self._emit("node_changed", node_id)
+
+    def set_info(self, field_name: str, value: str) -> None:
+        """Change the scenario's id, name or description."""
+        if field_name not in ("id", "name", "description"):
+            raise ModelError(f"‘{field_name}’ is not a scenario text field")
+        setattr(self, field_name, value)
+        self._emit("scenario_changed", field_name)
 
     def set_settings(self, settings: Settings) -> None:
         self.settings = settings

@@ -97,6 +97,8 @@ def loads_scenario(text: str, *, file: str | None = None) -> LoadedScenario:
             file=file,
             where=f"line {error.lineno}, column {error.colno}",
         ) from None
+    except (ValueError, RecursionError) as error:  # e.g. a 5,000-digit number, deep nesting
+        raise ScenarioFileError(f"this JSON cannot be read: {error}", file=file) from None
     return scenario_from_dict(document, file=file)
 
 

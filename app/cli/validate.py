@@ -1,0 +1,91 @@
+"""`voronka validate FILE…`: the validator for people and for CI, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.engine.serialization import ScenarioFileError, load_scenario
+from app.engine.validation import Problem, Severity, validate
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
+FILE_ERROR_CODE = "F100"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "validate",
+        help="check scenario files: every exit of every step must be handled",
+        description="Print the problems of each scenario file. Exit status: 0 no errors, "
+        "1 errors (or warnings with --strict), 2 a file could not be read.",
+    )
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.set_defaults(
+        run=lambda args: run_validate(args.files, output=args.format, strict=args.strict)
+    )
+
+
+def run_validate(files: Sequence[Path], *, output: str, strict: bool) -> int:
+    status = EXIT_OK
+    rows: list[dict[str, str | None]] = []
+    for path in files:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioFileError as error:
+            status = EXIT_UNREADABLE
+            rows.append(_file_error_row(path, error))
+            if output == "text":
+                print(
+                    f"{path}: cannot be read: {error.where + ': ' if error.where else ''}"
+                    f"{error.message}"
+                )
+            continue
+        problems = validate(loaded.scenario)
+        failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+        if status == EXIT_OK and any(p.severity in failing for p in problems):
+            status = EXIT_PROBLEMS
+        rows.extend({"file": str(path), **p.to_dict()} for p in problems)
+        if output == "text":
+            _print_text(path, loaded.scenario.nodes, problems)
+    if output == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    return status
+
+
+def _file_error_row(path: Path, error: ScenarioFileError) -> dict[str, str | None]:
+    where = f"{error.where}: " if error.where else ""
+    return {
+        "file": str(path),
+        "code": FILE_ERROR_CODE,
+        "severity": "error",
+        "node": None,
+        "exit": None,
+        "message": f"cannot be read: {where}{error.message}",
+    }
+
+
+def _print_text(path: Path, nodes: dict, problems: list[Problem]) -> None:
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = sum(p.severity is Severity.WARNING for p in problems)
+    verdict = (
+        "OK" if not problems else f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    )
+    print(f"{path}: {verdict}")
+    for problem in problems:
+        place = ""
+        if problem.node in nodes:
+            node = nodes[problem.node]
+            place = f" {node.display_title} ({node.id}" + (
+                f", exit {problem.exit})" if problem.exit else ")"
+            )
+        print(f"  {problem.severity:<7} {problem.code}{place}: {problem.message}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

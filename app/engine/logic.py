@@ -1,0 +1,506 @@
+"""What conditions already passed tell about a contact: find branches that can never be taken.
+
+Facts are kept per contact field as a small abstract domain (a numeric interval, a set of
+allowed or excluded values, whether the value may be missing). `assume` narrows facts by a
+condition being true or false and returns a list of alternatives (one per way the condition can
+hold), so `age < 20 or age > 60` stays exact; facts from different paths into a step are joined
+(the hull), which over-approximates, so a branch reported as never taken truly never is.
+Only atoms on one field against constants are understood; anything else (arithmetic, event
+functions, calendar fields) is "unknown" and never narrows facts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from app.engine import expressions as ex
+from app.engine.contact_schema import ContactSchema, FieldType
+
+if TYPE_CHECKING:
+    from app.engine.validation import Context
+
+_INF = float("inf")
+MAX_ALTERNATIVES = 32
+MAX_VISITS = 6
+
+# Facts that survive a wait: a contact's identity. Anything else — consents, tags, orders,
+# spend, the CRM stage, even age — may change while a contact waits (through other scenarios
+# or the CRM), so the analysis forgets it rather than cry wolf.
+STABLE_FIELDS = frozenset({"first_name", "last_name", "gender", "city", "country", "locale"})
+
+
+class Domain(NamedTuple):
+    """Values a field may have: `missing_ok`, and present values in an interval (numbers) or
+    in `allowed` minus `excluded` (text, enums, booleans, tags)."""
+
+    missing_ok: bool = True
+    numeric: bool = False
+    lo: float = -_INF
+    lo_open: bool = True
+    hi: float = _INF
+    hi_open: bool = True
+    allowed: frozenset[Any] | None = None
+    excluded: frozenset[Any] = frozenset()
+
+    @property
+    def no_values(self) -> bool:
+        if self.numeric:
+            if self.lo > self.hi or (self.lo == self.hi and (self.lo_open or self.hi_open)):
+                return True
+            return self.lo == self.hi and self.lo in self.excluded
+        return self.allowed is not None and not (self.allowed - self.excluded)
+
+    @property
+    def empty(self) -> bool:
+        return not self.missing_ok and self.no_values
+
+    def meet(self, other: Domain) -> Domain:
+        if self.lo > other.lo or (self.lo == other.lo and self.lo_open):
+            lo, lo_open = self.lo, self.lo_open
+        else:
+            lo, lo_open = other.lo, other.lo_open
+        if self.hi < other.hi or (self.hi == other.hi and self.hi_open):
+            hi, hi_open = self.hi, self.hi_open
+        else:
+            hi, hi_open = other.hi, other.hi_open
+        if self.allowed is None or other.allowed is None:
+            allowed = self.allowed if other.allowed is None else other.allowed
+        else:
+            allowed = self.allowed & other.allowed
+        return Domain(
+            self.missing_ok and other.missing_ok,
+            self.numeric or other.numeric,
+            lo,
+            lo_open,
+            hi,
+            hi_open,
+            allowed,
+            self.excluded | other.excluded if other.excluded else self.excluded,
+        )
+
+    def join(self, other: Domain) -> Domain:
+        if self.no_values:
+            return other._replace(missing_ok=self.missing_ok or other.missing_ok)
+        if other.no_values:
+            return self._replace(missing_ok=self.missing_ok or other.missing_ok)
+        lo, lo_closed = min((self.lo, not self.lo_open), (other.lo, not other.lo_open))
+        hi, hi_open = max((self.hi, not self.hi_open), (other.hi, not other.hi_open))
+        allowed = (
+            None if self.allowed is None or other.allowed is None else self.allowed | other.allowed
+        )
+        return Domain(
+            missing_ok=self.missing_ok or other.missing_ok,
+            numeric=self.numeric,
+            lo=lo,
+            lo_open=not lo_closed,
+            hi=hi,
+            hi_open=not hi_open,
+            allowed=allowed,
+            excluded=self.excluded & other.excluded,
+        )
+
+
+Facts = Mapping[str, Domain]  # absent key: nothing known
+TOP: Facts = {}
+
+
+def _meet(facts: Facts, var: str, domain: Domain, base: Domain) -> Facts | None:
+    current = facts.get(var, base)
+    narrowed = current.meet(domain)
+    if narrowed.empty:
+        return None
+    return {**facts, var: narrowed}
+
+
+def join_facts(alternatives: Iterable[Facts]) -> Facts | None:
+    """The facts that hold on every alternative (None when there is none)."""
+    result: dict[str, Domain] | None = None
+    for facts in alternatives:
+        if result is None:
+            result = dict(facts)
+            continue
+        result = {k: result[k].join(facts[k]) for k in result.keys() & facts.keys()}
+    return result
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """A condition on one variable: `when_true` / `when_false` are the domains it leaves."""
+
+    var: str
+    base: Domain
+    when_true: Domain
+    when_false: tuple[Domain, ...]
+
+
+class Reasoner:
+    """Narrows facts by conditions over one contact schema."""
+
+    def __init__(self, schema: ContactSchema):
+        self.schema = schema
+        # Keyed by identity: parsed trees are shared (cached_parse), and hashing a frozen
+        # tree walks all of it on every lookup.
+        self._atoms: dict[int, tuple[ex.Expr, _Atom | None]] = {}
+
+    def base(self, var: str) -> Domain:
+        """What is known with no condition passed: non-nullable fields are always present."""
+        if var.startswith("tag:"):
+            return Domain(missing_ok=False, allowed=frozenset({True, False}))
+        spec = self.schema.find(var)
+        if spec is None:
+            return Domain()
+        allowed: frozenset[Any] | None = None
+        if spec.type is FieldType.BOOLEAN:
+            allowed = frozenset({True, False})
+        elif spec.type is FieldType.ENUM and spec.choices:
+            allowed = frozenset(spec.choices)
+        return Domain(
+            missing_ok=spec.nullable,
+            numeric=spec.type is FieldType.NUMBER,
+            allowed=allowed,
+        )
+
+    def assume(self, facts: Facts, expr: ex.Expr, truth: bool) -> list[Facts]:
+        """Alternatives of facts under which `expr` has the value `truth` ([] = impossible)."""
+        match expr:
+            case ex.Not(operand=operand):
+                return self.assume(facts, operand, not truth)
+            case ex.BoolOp(op=op, operands=operands):
+                if (op == "and") == truth:  # every operand must have the value `truth`
+                    results = [facts]
+                    for operand in operands:
+                        results = self._bounded(
+                            [r for f in results for r in self.assume(f, operand, truth)]
+                        )
+                        if not results:
+                            return []
+                    return results
+                return self._bounded(
+                    [r for operand in operands for r in self.assume(facts, operand, truth)]
+                )
+            case ex.Literal(value=bool(value)):
+                return [facts] if value == truth else []
+        atom = self.atom(expr)
+        if atom is None:
+            return [facts]
+        if truth:
+            narrowed = _meet(facts, atom.var, atom.when_true, atom.base)
+            return [narrowed] if narrowed is not None else []
+        results = [_meet(facts, atom.var, d, atom.base) for d in atom.when_false]
+        return [r for r in results if r is not None]
+
+    def understood(self, expr: ex.Expr) -> bool:
+        """True when every atom of `expr` narrows facts (nothing is treated as unknown)."""
+        match expr:
+            case ex.Not(operand=operand):
+                return self.understood(operand)
+            case ex.BoolOp(operands=operands):
+                return all(self.understood(o) for o in operands)
+            case ex.Literal(value=bool()):
+                return True
+        return self.atom(expr) is not None
+
+    def _bounded(self, alternatives: list[Facts]) -> list[Facts]:
+        if len(alternatives) <= MAX_ALTERNATIVES:
+            return alternatives
+        joined = join_facts(alternatives)
+        return [joined] if joined is not None else []
+
+    def atom(self, expr: ex.Expr) -> _Atom | None:
+        """The atom `expr` is (cached per expression), or None when it is not understood."""
+        cached = self._atoms.get(id(expr))
+        if cached is None:
+            cached = self._atoms[id(expr)] = (expr, self._make_atom(expr))
+        return cached[1]
+
+    def _make_atom(self, expr: ex.Expr) -> _Atom | None:
+        match expr:
+            case ex.FieldRef(name=name) if self._kind(name) is FieldType.BOOLEAN:
+                return self._equality(name, True, negated=False)
+            case ex.Call(func="has_tag", arg=tag):
+                return self._equality(f"tag:{tag}", True, negated=False)
+            case ex.Membership(item=ex.Literal(value=str(tag)), container=ex.FieldRef(name="tags")):
+                return self._equality(f"tag:{tag}", True, negated=expr.negated)
+            case ex.Membership(item=ex.FieldRef(name=name), container=ex.ListLiteral(items=items)):
+                if self._trackable(name):
+                    return self._set(name, frozenset(i.value for i in items), expr.negated)
+            case ex.Compare(op=op, left=ex.FieldRef(name=name), right=ex.Literal(value=value)):
+                return self._compare(name, op, value)
+            case ex.Compare(op=op, left=ex.Literal(value=value), right=ex.FieldRef(name=name)):
+                return self._compare(name, _FLIPPED[op], value)
+        return None
+
+    def _kind(self, name: str) -> FieldType | None:
+        spec = self.schema.find(name)
+        return spec.type if spec is not None and not spec.calendar else None
+
+    def _trackable(self, name: str) -> bool:
+        return self._kind(name) in (FieldType.TEXT, FieldType.ENUM, FieldType.NUMBER)
+
+    def _equality(self, var: str, value: Any, negated: bool) -> _Atom:
+        return self._set(var, frozenset({value}), negated)
+
+    def _set(self, var: str, values: frozenset[Any], negated: bool) -> _Atom:
+        """`var in values`: true needs a present value among them; false allows missing."""
+        base = self.base(var)
+        inside = Domain(missing_ok=False, numeric=base.numeric, allowed=values)
+        if base.numeric and len(values) == 1:
+            (point,) = values
+            if isinstance(point, int | float) and not isinstance(point, bool):
+                inside = Domain(
+                    missing_ok=False, numeric=True, lo=point, lo_open=False, hi=point, hi_open=False
+                )
+        outside = Domain(missing_ok=True, numeric=base.numeric, excluded=values)
+        if var.startswith("tag:"):  # a tag test is never "missing": absent means False
+            outside = Domain(missing_ok=False, allowed=frozenset({True, False}) - values)
+        if negated:
+            return _Atom(var, base, outside, (inside,))
+        return _Atom(var, base, inside, (outside,))
+
+    def _compare(self, name: str, op: str, value: Any) -> _Atom | None:
+        kind = self._kind(name)
+        if kind is None:
+            return None
+        if op in ("==", "!="):
+            if kind is FieldType.NUMBER and not isinstance(value, int | float):
+                return None
+            return self._equality(name, value, negated=op == "!=")
+        if kind is not FieldType.NUMBER or isinstance(value, bool):
+            return None
+        if not isinstance(value, int | float):
+            return None
+        base = self.base(name)
+        below = {"<": (value, True), "<=": (value, False)}
+        above = {">": (value, True), ">=": (value, False)}
+        if op in below:
+            hi, hi_open = below[op]
+            true = Domain(missing_ok=False, numeric=True, hi=hi, hi_open=hi_open)
+            false = Domain(missing_ok=False, numeric=True, lo=hi, lo_open=not hi_open)
+        else:
+            lo, lo_open = above[op]
+            true = Domain(missing_ok=False, numeric=True, lo=lo, lo_open=lo_open)
+            false = Domain(missing_ok=False, numeric=True, hi=lo, hi_open=not lo_open)
+        missing = Domain(missing_ok=True, numeric=True, lo=1, hi=0)
+        return _Atom(name, base, true, (false, missing) if base.missing_ok else (false,))
+
+
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+# --- over the graph ------------------------------------------------------------------------
+
+
+def _node_conditions(node: Any) -> list[tuple[str, ex.Expr | None]]:
+    """(exit, condition that sends a contact there) in evaluation order, for branching steps."""
+    if node.type == "condition":
+        return [("yes", _parse(node.params.get("condition")))]
+    if node.type == "switch":
+        cases = node.params.get("cases")
+        exits = node.exits  # a case without a usable id is no exit (V112 reports it)
+        return [
+            (case["id"], _parse(case.get("condition")))
+            for case in (cases if isinstance(cases, list) else [])
+            if isinstance(case, dict) and isinstance(case.get("id"), str) and case["id"] in exits
+        ]
+    return []
+
+
+@lru_cache(maxsize=8192)
+def cached_parse(text: str) -> ex.Expr | ex.ExpressionError:
+    """Parse once per distinct text: validation re-reads the same conditions on every edit."""
+    try:
+        return ex.parse(text)
+    except ex.ExpressionError as error:
+        return error
+
+
+def _parse(text: object) -> ex.Expr | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    parsed = cached_parse(text)
+    return None if isinstance(parsed, ex.ExpressionError) else parsed
+
+
+def exit_facts(reasoner: Reasoner, node: Any, facts: Facts) -> dict[str, list[Facts]]:
+    """Alternatives of facts on each exit of a node, given the facts on its input."""
+    if node.type in ("condition", "switch"):
+        out: dict[str, list[Facts]] = {}
+        remaining = [facts]
+        for exit_name, cond in _node_conditions(node):
+            # setdefault/extend: cases sharing an id (V112) all lead out of the same exit
+            if cond is None:
+                out.setdefault(exit_name, []).extend(remaining)
+                continue
+            out.setdefault(exit_name, []).extend(
+                r for f in remaining for r in reasoner.assume(f, cond, True)
+            )
+            remaining = reasoner._bounded(
+                [r for f in remaining for r in reasoner.assume(f, cond, False)]
+            )
+        out.setdefault("no" if node.type == "condition" else "else", []).extend(remaining)
+        return out
+    after = _after_node(node, facts)
+    return {exit_name: [after] for exit_name in node.exits}
+
+
+def _after_node(node: Any, facts: Facts) -> Facts:
+    """Facts a step itself changes: waits keep only stable fields, updates set tags."""
+    if node.type in ("wait", "wait_event"):
+        return {k: v for k, v in facts.items() if k in STABLE_FIELDS}
+    if node.type == "update":
+        action, params = node.params.get("action"), node.params
+        if not isinstance(action, str):
+            return facts  # not an action this version knows (V116 reports it)
+        changed = {
+            "add_tag": f"tag:{params.get('tag')}",
+            "remove_tag": f"tag:{params.get('tag')}",
+            "set_attribute": params.get("attribute"),
+            "set_crm_stage": "crm_stage",
+        }.get(action)
+        kept = {k: v for k, v in facts.items() if k != changed}
+        if action in ("add_tag", "remove_tag"):
+            kept[changed] = Domain(missing_ok=False, allowed=frozenset({action == "add_tag"}))
+        return kept
+    return facts
+
+
+def entry_facts(reasoner: Reasoner, node: Any) -> list[Facts]:
+    cond = _parse(node.params.get("condition"))
+    return reasoner.assume(TOP, cond, True) if cond is not None else [TOP]
+
+
+def branch_facts(ctx: Context) -> dict[str, Facts]:
+    """Facts on the input of every reachable step: a worklist to a fixpoint, widened in loops."""
+    reasoner = Reasoner(ctx.schema)
+    rank = _topological_rank(ctx)
+    incoming: dict[str, dict[tuple[str, str], Facts]] = {}
+    facts: dict[str, Facts] = {}
+    visits: dict[str, int] = {}
+    work: list[tuple[int, str]] = []
+    queued: set[str] = set()
+    for entry in ctx.entries:
+        joined = join_facts(entry_facts(reasoner, ctx.flow[entry]))
+        if joined is not None:
+            facts[entry] = joined
+            heapq.heappush(work, (rank[entry], entry))
+            queued.add(entry)
+    while work:
+        _, node_id = heapq.heappop(work)
+        queued.discard(node_id)
+        node = ctx.flow[node_id]
+        for exit_name, alternatives in exit_facts(reasoner, node, facts[node_id]).items():
+            out = join_facts(alternatives)
+            for key, target in ctx.successors[node_id]:
+                if key != exit_name or out is None:
+                    continue
+                incoming.setdefault(target, {})[(node_id, exit_name)] = out
+                visits[target] = visits.get(target, 0) + 1
+                merged = join_facts(incoming[target].values()) or TOP
+                if visits[target] > MAX_VISITS:
+                    merged = TOP  # widen: a loop keeps changing facts, assume nothing
+                if (facts.get(target) != merged or target not in facts) and target not in queued:
+                    heapq.heappush(work, (rank[target], target))
+                    queued.add(target)
+                facts[target] = merged
+    return facts
+
+
+def _topological_rank(ctx: Context) -> dict[str, int]:
+    """Reverse post-order from the entries: in an acyclic funnel every step is processed once,
+    after all the steps that lead to it."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for entry in ctx.entries:
+        if entry in seen:
+            continue
+        seen.add(entry)
+        stack = [(entry, iter(ctx.successors[entry]))]
+        while stack:
+            node_id, successors = stack[-1]
+            for _, target in successors:
+                if target not in seen:
+                    seen.add(target)
+                    stack.append((target, iter(ctx.successors[target])))
+                    break
+            else:
+                stack.pop()
+                order.append(node_id)
+    return {node_id: index for index, node_id in enumerate(reversed(order))}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """V401 never taken given earlier conditions, V402 always true/false, V403 overlap."""
+
+    code: str
+    node: str
+    exit: str
+    message: str
+
+
+def logic_findings(ctx: Context) -> list[Finding]:
+    """Branches no contact arriving at a step can take, and overlapping switch cases."""
+    facts = branch_facts(ctx)
+    reasoner = Reasoner(ctx.schema)
+    return list(_findings(ctx, reasoner, facts))
+
+
+def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iterator[Finding]:
+    for entry in ctx.entries:
+        node = ctx.flow[entry]
+        if not entry_facts(reasoner, node):
+            yield Finding(
+                "V402",
+                entry,
+                "next",
+                f"Nobody ever enters through ‘{node.display_title}’: its condition is always false",
+            )
+    for node_id, node in ctx.flow.items():
+        if node.type not in ("condition", "switch") or node_id not in facts:
+            continue
+        title = f"‘{node.display_title}’"
+        alone = exit_facts(reasoner, node, TOP)
+        here = exit_facts(reasoner, node, facts[node_id])
+        for exit_name, alternatives in here.items():
+            if alternatives:
+                continue
+            code, why = "V401", "the conditions contacts passed before already rule it out"
+            if not alone.get(exit_name):
+                code, why = "V402", "its condition can never lead there, for any contact"
+                if node.type == "condition":
+                    why = f"the condition is always {'false' if exit_name == 'yes' else 'true'}"
+            yield Finding(
+                code, node_id, exit_name, f"The *{exit_name}* exit of {title} is never taken: {why}"
+            )
+        yield from _overlaps(reasoner, node, facts[node_id])
+
+
+def _overlaps(reasoner: Reasoner, node: Any, facts: Facts) -> Iterator[Finding]:
+    if node.type != "switch":
+        return
+    cases = [(i, c) for i, c in _node_conditions(node) if c is not None]
+    for index, (later_id, later) in enumerate(cases):
+        for earlier_id, earlier in cases[:index]:
+            if earlier_id == later_id:
+                continue  # both lead out of the same exit (V112 reports the repeated id)
+            if not (reasoner.understood(earlier) and reasoner.understood(later)):
+                continue
+            both = [
+                r
+                for f in reasoner.assume(facts, earlier, True)
+                for r in reasoner.assume(f, later, True)
+            ]
+            if both:
+                yield Finding(
+                    "V403",
+                    node.id,
+                    later_id,
+                    f"Cases ‘{earlier_id}’ and ‘{later_id}’ of ‘{node.display_title}’ overlap: "
+                    f"contacts matching both always go to ‘{earlier_id}’ (cases are checked in "
+                    "order); make the conditions exclusive",
+                )
+                break

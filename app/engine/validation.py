@@ -1,0 +1,906 @@
+"""Validation: prove that every exit path of a scenario is handled.
+
+Rules are small functions registered with a stable code; each yields `Problem`s that name the
+node and exit they concern in words a marketer understands. Graph work is done once per call
+on a networkx graph with one virtual source (all entries) and one virtual sink (all exits), so
+reachability costs one search whatever the number of entries and exits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property, lru_cache
+
+import networkx as nx
+
+from app.engine import expressions, templates
+from app.engine.catalog import MESSAGE_TYPES, ParamKind
+from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
+from app.engine.durations import DurationError, duration_words, parse_duration
+from app.engine.logic import Finding, cached_parse, logic_findings
+from app.engine.model import Edge, Node, Scenario
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    severity: Severity
+    message: str
+    node: str | None = None
+    exit: str | None = None
+    edge: Edge | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "node": self.node,
+            "exit": self.exit,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    title: str
+    check: Callable[[Context], Iterable[Problem]]
+
+
+RULES: list[Rule] = []
+
+_SOURCE = ("__entries__",)
+_SINK = ("__exits__",)
+
+
+def rule(code: str, severity: Severity, title: str) -> Callable:
+    """Register a check; `title` is the one-line summary docs/VALIDATION.md expands on."""
+
+    def register(check: Callable[[Context], Iterable[Problem]]) -> Callable:
+        RULES.append(Rule(code, severity, title, check))
+        return check
+
+    return register
+
+
+@dataclass
+class Context:
+    """What the rules share: the scenario, the schema and graph facts computed once."""
+
+    scenario: Scenario
+    schema: ContactSchema = DEFAULT_SCHEMA
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        node: str | None = None,
+        exit: str | None = None,
+        edge: Edge | None = None,
+        severity: Severity | None = None,
+    ) -> Problem:
+        return Problem(code, severity or _SEVERITY[code], message, node, exit, edge)
+
+    @cached_property
+    def flow(self) -> dict[str, Node]:
+        return {n.id: n for n in self.scenario.flow_nodes()}
+
+    @cached_property
+    def valid_edges(self) -> list[Edge]:
+        """Edges between existing flow nodes from an exit the source really has."""
+        return [
+            e
+            for e in self.scenario.edges
+            if e.source in self.flow
+            and e.target in self.flow
+            and e.exit in self.flow[e.source].exits
+            and self.flow[e.target].has_input
+        ]
+
+    @cached_property
+    def successors(self) -> dict[str, list[tuple[str, str]]]:
+        """(exit, target) pairs per node, over the valid edges only."""
+        adjacency: dict[str, list[tuple[str, str]]] = {n: [] for n in self.flow}
+        for edge in self.valid_edges:
+            adjacency[edge.source].append((edge.exit, edge.target))
+        return adjacency
+
+    @cached_property
+    def edges_by_exit(self) -> dict[tuple[str, str], list[Edge]]:
+        """Every edge of the file (valid or not) by the exit it leaves."""
+        index: dict[tuple[str, str], list[Edge]] = {}
+        for edge in self.scenario.edges:
+            index.setdefault((edge.source, edge.exit), []).append(edge)
+        return index
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The flow as a networkx graph, with a virtual source before every entry and a virtual
+        sink after every exit: reachability is then one search, whatever their number."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.flow)
+        graph.add_edges_from((e.source, e.target) for e in self.valid_edges)
+        graph.add_edges_from((_SOURCE, e) for e in self.entries)
+        graph.add_edges_from((x, _SINK) for x in self.exits)
+        return graph
+
+    @cached_property
+    def entries(self) -> list[str]:
+        return [n.id for n in self.flow.values() if n.is_entry]
+
+    @cached_property
+    def exits(self) -> list[str]:
+        return [n.id for n in self.flow.values() if n.type == "exit"]
+
+    @cached_property
+    def reachable(self) -> set[str]:
+        """Nodes some entry leads to (entries included)."""
+        return nx.descendants(self.graph, _SOURCE) - {_SINK} if self.entries else set()
+
+    @cached_property
+    def leads_to_exit(self) -> set[str]:
+        return nx.ancestors(self.graph, _SINK) - {_SOURCE} if self.exits else set()
+
+    @cached_property
+    def logic(self) -> list[Finding]:
+        return logic_findings(self)
+
+
+def validate(scenario: Scenario, contact_schema: ContactSchema = DEFAULT_SCHEMA) -> list[Problem]:
+    """All problems, errors first, then by node id and code: a stable order for the UI and CI."""
+    context = Context(scenario, contact_schema)
+    problems = [p for r in RULES for p in r.check(context)]
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(problems, key=lambda p: (rank[p.severity], p.node or "", p.code, p.exit or ""))
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity is Severity.ERROR for p in problems)
+
+
+# --- wording -------------------------------------------------------------------------------
+
+
+def _q(node: Node) -> str:
+    return f"‘{node.display_title}’"
+
+
+def _event_words(event: object) -> str:
+    return str(event or "the event").replace("_", " ")
+
+
+def _exit_meaning(node: Node, exit_name: str) -> str:
+    """Who takes an exit, so a dangling exit reads as the people it loses."""
+    params = node.params
+    if node.type == "wait_event":
+        event = _event_words(params.get("event"))
+        if exit_name == "timeout":
+            timeout = params.get("timeout")
+            try:
+                within = f" within {duration_words(parse_duration(timeout))}"
+            except DurationError:
+                within = " in time"
+            return f"contacts without ‘{event}’{within}"
+        return f"contacts with ‘{event}’"
+    meanings = {
+        ("message", "failed"): "contacts the message cannot reach (no consent, no address, "
+        "not delivered)",
+        ("offer", "failed"): "contacts the offer cannot reach (no consent, no address, "
+        "not delivered)",
+        ("message", "sent"): "contacts who got the message",
+        ("offer", "sent"): "contacts who got the offer",
+        ("condition", "yes"): "contacts for whom the condition holds",
+        ("condition", "no"): "contacts for whom the condition does not hold",
+        ("notify", "failed"): "contacts whose notification failed",
+        ("switch", "else"): "contacts matching no case",
+    }
+    return meanings.get((node.type, exit_name), f"contacts leaving by ‘{exit_name}’")
+
+
+# --- structure -----------------------------------------------------------------------------
+
+
+@rule("V101", Severity.ERROR, "The scenario has no entry")
+def _no_entry(ctx: Context) -> Iterator[Problem]:
+    if not ctx.entries:
+        yield ctx.problem(
+            "V101",
+            "The scenario has no entry: add a Segment entry or an Event trigger so contacts "
+            "can come in",
+        )
+
+
+@rule("V102", Severity.ERROR, "An exit has no connection")
+def _dangling_exit(ctx: Context) -> Iterator[Problem]:
+    connected = ctx.edges_by_exit.keys()
+    for node in ctx.flow.values():
+        for exit_name in node.exits:
+            if (node.id, exit_name) in connected:
+                continue
+            if node.type == "switch" and exit_name == "else":
+                continue  # V110 says it in the switch's terms
+            yield ctx.problem(
+                "V102",
+                f"{_q(node)} has no step after *{exit_name}*: "
+                f"{_exit_meaning(node, exit_name)} go nowhere",
+                node.id,
+                exit_name,
+            )
+
+
+@rule("V103", Severity.ERROR, "Two connections leave one exit")
+def _fan_out(ctx: Context) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], int] = {}
+    for edge in ctx.scenario.edges:
+        seen[(edge.source, edge.exit)] = seen.get((edge.source, edge.exit), 0) + 1
+    for (source, exit_name), count in seen.items():
+        if count > 1 and source in ctx.scenario.nodes:
+            node = ctx.scenario.nodes[source]
+            yield ctx.problem(
+                "V103",
+                f"*{exit_name}* of {_q(node)} leads to {count} steps; a contact can only take "
+                "one way — use an A/B split to divide contacts",
+                source,
+                exit_name if exit_name in node.exits else None,  # else V106 names the exit
+            )
+
+
+@rule("V104", Severity.ERROR, "A connection leads into an entry or a note")
+def _edge_into_entry(ctx: Context) -> Iterator[Problem]:
+    for edge in ctx.scenario.edges:
+        target = ctx.scenario.nodes.get(edge.target)
+        if target is not None and not target.has_input:
+            kind = "an entry" if target.is_entry else "a note or frame"
+            yield ctx.problem(
+                "V104",
+                f"{_q(target)} is {kind} and cannot be entered from another step; "
+                f"remove the connection from ‘{edge.source}’",
+                target.id,
+                edge=edge,
+            )
+
+
+@rule("V105", Severity.ERROR, "A connection names a step that does not exist")
+def _edge_missing_node(ctx: Context) -> Iterator[Problem]:
+    nodes = ctx.scenario.nodes
+    for edge in ctx.scenario.edges:
+        source = nodes.get(edge.source)
+        for end in (edge.source, edge.target):
+            if end not in nodes:
+                yield ctx.problem(
+                    "V105",
+                    f"A connection {edge.source}.{edge.exit} → {edge.target} names ‘{end}’, "
+                    "which does not exist",
+                    edge.source if source is not None else None,
+                    edge.exit if source is not None and edge.exit in source.exits else None,
+                    edge=edge,
+                )
+
+
+@rule("V106", Severity.ERROR, "A connection leaves from an exit the step does not have")
+def _edge_missing_exit(ctx: Context) -> Iterator[Problem]:
+    for edge in ctx.scenario.edges:
+        source = ctx.scenario.nodes.get(edge.source)
+        if source is not None and edge.exit not in source.exits:
+            exits = ", ".join(source.exits) or "none"
+            yield ctx.problem(
+                "V106",
+                f"{_q(source)} has no exit ‘{edge.exit}’ (its exits: {exits}); "
+                "reconnect or remove that connection",
+                source.id,
+                edge=edge,
+            )
+
+
+@rule("V107", Severity.ERROR, "A step cannot be reached from any entry")
+def _unreachable(ctx: Context) -> Iterator[Problem]:
+    if not ctx.entries:
+        return
+    for node in ctx.flow.values():
+        if node.id not in ctx.reachable:
+            yield ctx.problem(
+                "V107",
+                f"No contact can reach {_q(node)}: no path from an entry leads to it",
+                node.id,
+            )
+
+
+@rule("V108", Severity.ERROR, "Contacts can never leave: no Exit can be reached")
+def _trap(ctx: Context) -> Iterator[Problem]:
+    connected = ctx.edges_by_exit.keys()
+    for node in ctx.flow.values():
+        if node.type == "exit" or node.id in ctx.leads_to_exit:
+            continue
+        if any((node.id, x) not in connected for x in node.exits):
+            continue  # the dangling exit (V102) is the cause to fix
+        yield ctx.problem(
+            "V108",
+            f"Contacts who reach {_q(node)} can never leave: no path from it leads to an Exit"
+            + (" (they loop forever)" if _in_cycle(ctx.graph, node.id) else ""),
+            node.id,
+        )
+
+
+def _in_cycle(graph: nx.DiGraph, node_id: str) -> bool:
+    return graph.has_edge(node_id, node_id) or any(
+        nx.has_path(graph, successor, node_id) for successor in graph.successors(node_id)
+    )
+
+
+@rule("V109", Severity.ERROR, "A loop has no wait in it")
+def _instant_loop(ctx: Context) -> Iterator[Problem]:
+    waits = {n.id for n in ctx.flow.values() if n.type in ("wait", "wait_event")}
+    for component in _waitless_cycles(ctx.graph, waits):
+        names = sorted(component)
+        titles = ", ".join(_q(ctx.flow[n]) for n in names[:4]) + ("…" if len(names) > 4 else "")
+        yield ctx.problem(
+            "V109",
+            f"Contacts would loop instantly and forever through {titles}: add a Wait "
+            "or Wait for event inside the loop",
+            names[0],
+        )
+
+
+def _waitless_cycles(graph: nx.DiGraph, waits: set[str]) -> Iterator[set[str]]:
+    """Strongly connected parts left once waits are removed; only loops are re-examined, so
+    the large acyclic rest of a funnel is never copied."""
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1:
+            (only,) = component
+            if graph.has_edge(only, only) and only not in waits:
+                yield component
+            continue
+        inner = graph.subgraph(component - waits)
+        for part in nx.strongly_connected_components(inner):
+            if len(part) > 1 or any(inner.has_edge(n, n) for n in part):
+                yield part
+
+
+@rule("V110", Severity.ERROR, "A switch has no ‘else’ connection")
+def _switch_else(ctx: Context) -> Iterator[Problem]:
+    connected = ctx.edges_by_exit.keys()
+    for node in ctx.flow.values():
+        if node.type == "switch" and (node.id, "else") not in connected:
+            yield ctx.problem(
+                "V110",
+                f"{_q(node)} has no step after *else*: contacts matching none of its cases "
+                "go nowhere",
+                node.id,
+                "else",
+            )
+
+
+@rule("V111", Severity.ERROR, "A/B split weights are wrong")
+def _split_weights(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type != "split":
+            continue
+        variants = node.params.get("variants")
+        if not isinstance(variants, list) or len(variants) < 2:
+            yield ctx.problem(
+                "V111", f"{_q(node)} needs at least two variants to split contacts", node.id
+            )
+            continue
+        total = 0.0
+        for variant in variants:
+            raw = variant.get("weight") if isinstance(variant, dict) else None
+            weight = _real(raw)
+            if weight is None or weight <= 0:
+                label = variant.get("id", "?") if isinstance(variant, dict) else "?"
+                yield ctx.problem(
+                    "V111",
+                    f"Variant ‘{label}’ of {_q(node)} has weight {raw!r}: "
+                    "every variant needs a weight above 0",
+                    node.id,
+                    label if label in node.exits else None,
+                )
+                continue
+            total += weight
+        if abs(total - 100) > 1e-9:
+            yield ctx.problem(
+                "V111",
+                f"The weights of {_q(node)} add up to {total:g}, not 100",
+                node.id,
+            )
+
+
+@rule("V112", Severity.ERROR, "Switch cases or split variants have missing or repeated ids")
+def _item_ids(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        key = {"switch": "cases", "split": "variants"}.get(node.type)
+        if key is None:
+            continue
+        items = node.params.get(key)
+        if not isinstance(items, list):
+            yield ctx.problem("V112", f"{_q(node)} has no list of {key}", node.id)
+            continue
+        seen: set[str] = set()
+        for index, item in enumerate(items, 1):
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(item_id, str) or not item_id:
+                yield ctx.problem("V112", f"Item {index} of {_q(node)} {key} has no id", node.id)
+            elif node.type == "switch" and item_id == "else":
+                yield ctx.problem(
+                    "V112",
+                    f"{_q(node)} has a case with the id ‘else’, which is reserved for contacts "
+                    "matching no case; rename the case",
+                    node.id,
+                )
+            elif item_id in seen:
+                yield ctx.problem(
+                    "V112",
+                    f"{_q(node)} uses the id ‘{item_id}’ twice; each of its {key} needs its "
+                    "own exit",
+                    node.id,
+                )
+            else:
+                seen.add(item_id)
+
+
+@rule("V113", Severity.ERROR, "Wait for event has no timeout")
+def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type == "wait_event" and not node.params.get("timeout"):
+            yield ctx.problem(
+                "V113",
+                f"{_q(node)} has no timeout: contacts who never "
+                f"‘{_event_words(node.params.get('event'))}’ would wait forever",
+                node.id,
+            )
+
+
+@rule("V114", Severity.ERROR, "A duration or time cannot be read")
+def _durations(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        spec = node.spec
+        if spec is None:
+            continue
+        for param in spec.params:
+            value = node.params.get(param.name)
+            if param.kind is ParamKind.DURATION and value not in (None, ""):
+                if node.type == "wait" and node.params.get("mode") == "window":
+                    continue
+                try:
+                    parse_duration(value)
+                except DurationError as error:
+                    yield ctx.problem("V114", f"{_q(node)}, {param.label}: {error}", node.id)
+            if param.kind is ParamKind.TIME and value not in (None, "") and not _is_time(value):
+                yield ctx.problem(
+                    "V114",
+                    f"{_q(node)}, {param.label}: ‘{value}’ is not a time; write it as HH:MM",
+                    node.id,
+                )
+    cap = ctx.scenario.settings.frequency_cap
+    if cap is not None:
+        try:
+            parse_duration(cap.per)
+        except DurationError as error:
+            yield ctx.problem("V114", f"Scenario settings, frequency cap period: {error}")
+
+
+def _is_time(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        return False
+    hours, minutes = value[:2], value[3:]
+    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+
+
+@rule("V115", Severity.ERROR, "A step has a type this version does not know")
+def _placeholders(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.scenario.nodes.values():
+        if node.is_placeholder:
+            yield ctx.problem(
+                "V115",
+                f"{_q(node)} has the unknown type ‘{node.type}’ (made by a newer Voronka?); "
+                "it is kept but cannot run — replace it with a known step",
+                node.id,
+            )
+
+
+@rule("V116", Severity.ERROR, "A parameter is missing or out of range")
+def _param_values(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        spec = node.spec
+        if spec is None:
+            continue
+        for param in spec.params:
+            value = node.params.get(param.name)
+            where = f"{_q(node)}, {param.label}"
+            if param.kind is ParamKind.CHOICE and value is not None and param.choices:
+                if value not in param.choices and param.name not in ("event",):
+                    yield ctx.problem(
+                        "V116",
+                        f"{where}: ‘{value}’ is not one of {', '.join(param.choices)}",
+                        node.id,
+                    )
+            elif param.kind in (ParamKind.NUMBER, ParamKind.INTEGER) and value is not None:
+                number = _real(value)
+                if number is None:
+                    yield ctx.problem("V116", f"{where}: {value!r} is not a number", node.id)
+                elif (param.minimum is not None and number < param.minimum) or (
+                    param.maximum is not None and number > param.maximum
+                ):
+                    bounds = f"from {param.minimum:g}" + (
+                        f" to {param.maximum:g}" if param.maximum is not None else ""
+                    )
+                    yield ctx.problem(
+                        "V116", f"{where}: {number:g} is out of range ({bounds})", node.id
+                    )
+
+
+def _real(value: object) -> float | None:
+    """A usable number as a float; None for non-numbers, booleans, NaN, ±inf and integers too
+    large for a float (a JSON file may hold any of them), so checks and `:g` never fail."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+# --- content -------------------------------------------------------------------------------
+
+
+def _conditions_of(node: Node) -> Iterator[tuple[str, str]]:
+    """(label, text) of every condition a node holds: its own and each switch case's."""
+    if node.type in ("condition", "entry.segment", "entry.event"):
+        text = node.params.get("condition")
+        if isinstance(text, str) and (text.strip() or node.type == "condition"):
+            yield "Condition", text
+    elif node.type == "switch":
+        cases = node.params.get("cases")
+        for index, case in enumerate(cases if isinstance(cases, list) else [], 1):
+            if isinstance(case, dict):
+                label = case.get("label") or case.get("id") or f"case {index}"
+                yield f"case ‘{label}’", str(case.get("condition") or "")
+
+
+@rule("V201", Severity.ERROR, "A condition cannot be read")
+def _condition_syntax(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        for label, text in _conditions_of(node):
+            if not text.strip():
+                yield ctx.problem("V201", f"{_q(node)}, {label}: the condition is empty", node.id)
+                continue
+            parsed = cached_parse(text)
+            if isinstance(parsed, expressions.ExpressionError):
+                yield ctx.problem("V201", f"{_q(node)}, {label}: {parsed}", node.id)
+
+
+@lru_cache(maxsize=4096)
+def _condition_issues(text: str, schema: ContactSchema) -> tuple[expressions.ExprIssue, ...]:
+    parsed = cached_parse(text)
+    if isinstance(parsed, expressions.ExpressionError):
+        return ()
+    return tuple(expressions.check(parsed, schema))
+
+
+@lru_cache(maxsize=4096)
+def _template_issues(text: str, schema: ContactSchema) -> tuple[templates.TemplateIssue, ...]:
+    return tuple(templates.check_template(text, schema))
+
+
+def _tags_added(scenario: Scenario) -> set[str]:
+    return {
+        str(n.params.get("tag"))
+        for n in scenario.nodes.values()
+        if n.type == "update" and n.params.get("action") == "add_tag" and n.params.get("tag")
+    }
+
+
+@rule("V202", Severity.ERROR, "A condition names an unknown field, tag or event, or mixes types")
+def _condition_meaning(ctx: Context) -> Iterator[Problem]:
+    schema = ctx.schema
+    if schema.tags:
+        schema = ContactSchema(
+            fields=schema.fields,
+            tags=schema.tags | _tags_added(ctx.scenario),
+            events=schema.events,
+            custom_attributes=schema.custom_attributes,
+        )
+    for node in ctx.flow.values():
+        for label, text in _conditions_of(node):
+            for issue in _condition_issues(text, schema) if text.strip() else ():
+                soft = issue.kind == "unknown_field" and bool(schema.custom_attributes)
+                yield ctx.problem(
+                    "V202",
+                    f"{_q(node)}, {label}: {issue}",
+                    node.id,
+                    severity=Severity.WARNING if soft else Severity.ERROR,
+                )
+
+
+@rule("V203", Severity.ERROR, "A message template cannot be read or names unknown data")
+def _templates(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        spec = node.spec
+        if spec is None:
+            continue
+        for param in spec.params:
+            text = node.params.get(param.name)
+            if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
+                continue
+            for issue in _template_issues(text, ctx.schema):
+                yield ctx.problem("V203", f"{_q(node)}, {param.label}: {issue}", node.id)
+
+
+@rule("V204", Severity.ERROR, "An event is unknown")
+def _events(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type in ("entry.event", "wait_event"):
+            event = node.params.get("event")
+            if not event:
+                yield ctx.problem("V204", f"{_q(node)} does not say which event", node.id)
+            elif not isinstance(event, str) or event not in ctx.schema.events:
+                yield ctx.problem(
+                    "V204",
+                    f"{_q(node)} uses the event ‘{event}’, which the contact database does "
+                    "not know",
+                    node.id,
+                )
+
+
+@rule("V205", Severity.ERROR, "An offer names a product that does not exist")
+def _offer_product(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type != "offer":
+            continue
+        product = node.params.get("product")
+        if not product:
+            yield ctx.problem("V205", f"{_q(node)} offers no product: choose one", node.id)
+        elif ctx.scenario.product(product) is None:
+            yield ctx.problem(
+                "V205",
+                f"{_q(node)} offers ‘{product}’, which is not in the scenario's products",
+                node.id,
+            )
+
+
+@rule("V206", Severity.ERROR, "A message has no channel or no text")
+def _message_content(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type not in MESSAGE_TYPES:
+            continue
+        channel = node.params.get("channel")
+        if channel not in CHANNELS:
+            yield ctx.problem(
+                "V206",
+                f"{_q(node)} has "
+                + (f"the unknown channel ‘{channel}’" if channel else "no channel")
+                + f"; choose one of {', '.join(CHANNELS)}",
+                node.id,
+            )
+        if not str(node.params.get("body") or "").strip():
+            yield ctx.problem("V206", f"{_q(node)} has no text to send", node.id)
+
+
+@rule("V207", Severity.WARNING, "A discount is above the scenario's limit")
+def _discount_limit(ctx: Context) -> Iterator[Problem]:
+    limit = ctx.scenario.settings.max_discount
+    for node in ctx.flow.values():
+        discount = _real(node.params.get("discount"))  # not a number: V116 says so
+        if node.type == "offer" and discount is not None and discount > limit:
+            yield ctx.problem(
+                "V207",
+                f"{_q(node)} gives {discount:g} % off, above the scenario's limit of {limit:g} %",
+                node.id,
+            )
+
+
+# --- timing --------------------------------------------------------------------------------
+
+
+def _min_seconds(node: Node, exit_name: str) -> int:
+    """The least time a contact spends in a node before leaving by an exit."""
+    try:
+        if node.type == "wait" and node.params.get("mode", "duration") == "duration":
+            return parse_duration(node.params.get("duration", ""))
+        if node.type == "wait_event" and exit_name == "timeout":
+            return parse_duration(node.params.get("timeout", ""))
+    except DurationError:
+        return 0
+    return 0
+
+
+@rule("V301", Severity.WARNING, "A path can send more messages than the frequency cap allows")
+def _frequency_cap(ctx: Context) -> Iterator[Problem]:
+    cap = ctx.scenario.settings.frequency_cap
+    if cap is None:
+        return
+    try:
+        window = parse_duration(cap.per)
+    except DurationError:
+        return
+    messages = {n for n, node in ctx.flow.items() if node.type in MESSAGE_TYPES}
+    # Least time to reach (node, k messages sent in the window). A window that breaks the cap
+    # starts when some message is sent, so one multi-source search from every message's
+    # `sent` exit covers them all; a `failed` message reaches nobody and does not count.
+    best: dict[tuple[str, int], int] = {}
+    queue = [
+        (0, target, 1) for m in sorted(messages) for x, target in ctx.successors[m] if x == "sent"
+    ]
+    heapq.heapify(queue)
+    reported: set[str] = set()
+    while queue:
+        elapsed, node_id, sent = heapq.heappop(queue)
+        if (node_id, sent) in best:
+            continue  # popped before with less elapsed time
+        best[(node_id, sent)] = elapsed
+        node = ctx.flow[node_id]
+        for exit_name, target in ctx.successors[node_id]:
+            arrival = elapsed + _min_seconds(node, exit_name)
+            count = sent + (node_id in messages and exit_name == "sent")
+            if count > cap.messages:
+                if node_id not in reported:
+                    reported.add(node_id)
+                    yield ctx.problem(
+                        "V301",
+                        f"{_q(node)} can be the {count}th message within "
+                        f"{duration_words(window)}, above the frequency cap of {cap.messages}: "
+                        "add a wait before it",
+                        node_id,
+                    )
+                continue
+            if arrival < window and (target, count) not in best:
+                heapq.heappush(queue, (arrival, target, count))
+
+
+@rule("V302", Severity.WARNING, "A message can be sent in quiet hours")
+def _quiet_hours(ctx: Context) -> Iterator[Problem]:
+    quiet = ctx.scenario.settings.quiet_hours
+    if quiet is None:
+        return
+    for node_id in _unscheduled_messages(ctx, quiet.start, quiet.end):
+        yield ctx.problem(
+            "V302",
+            f"{_q(ctx.flow[node_id])} can go out during quiet hours ({quiet.start}–{quiet.end}): "
+            "put a Wait until a send window on the way to it",
+            node_id,
+        )
+
+
+def _unscheduled_messages(ctx: Context, quiet_start: str, quiet_end: str) -> list[str]:
+    """Messages some path reaches at an unknown hour. Entries and events happen at any hour;
+    a send-window wait outside quiet hours fixes the hour; waits of whole days keep it; any
+    other delay (hours, a wait-for-event's *happened*) makes it unknown again."""
+    seen: set[tuple[str, bool]] = set()
+    stack = [(entry, False) for entry in ctx.entries]
+    while stack:
+        node_id, scheduled = stack.pop()
+        if (node_id, scheduled) in seen:
+            continue
+        seen.add((node_id, scheduled))
+        node = ctx.flow[node_id]
+        for exit_name, target in ctx.successors[node_id]:
+            stack.append(
+                (target, _scheduled_after(node, exit_name, scheduled, quiet_start, quiet_end))
+            )
+    return [n for n, node in ctx.flow.items() if node.type in MESSAGE_TYPES and (n, False) in seen]
+
+
+def _scheduled_after(
+    node: Node, exit_name: str, scheduled: bool, quiet_start: str, quiet_end: str
+) -> bool:
+    if node.type == "wait":
+        if node.params.get("mode") == "window":
+            return not _window_overlaps_quiet(node, quiet_start, quiet_end)
+        return scheduled and _whole_days(node.params.get("duration"))
+    if node.type == "wait_event":
+        return scheduled and exit_name == "timeout" and _whole_days(node.params.get("timeout"))
+    return scheduled
+
+
+def _whole_days(text: object) -> bool:
+    try:
+        return parse_duration(text) % 86400 == 0  # type: ignore[arg-type]
+    except DurationError:
+        return False
+
+
+def _minutes(text: object) -> int | None:
+    return int(text[:2]) * 60 + int(text[3:]) if _is_time(text) else None  # type: ignore[index]
+
+
+def _window_overlaps_quiet(node: Node, quiet_start: str, quiet_end: str) -> bool:
+    start, end = _minutes(node.params.get("window_start")), _minutes(node.params.get("window_end"))
+    q_start, q_end = _minutes(quiet_start), _minutes(quiet_end)
+    if None in (start, end, q_start, q_end):
+        return True
+    return any(
+        a_start < b_end and b_start < a_end
+        for a_start, a_end in _spans(start, end)  # type: ignore[arg-type]
+        for b_start, b_end in _spans(q_start, q_end)  # type: ignore[arg-type]
+    )
+
+
+def _spans(start: int, end: int) -> list[tuple[int, int]]:
+    """Minute ranges of the day from start to end, split at midnight."""
+    return [(start, end)] if start <= end else [(start, 1440), (0, end)]
+
+
+@rule("V303", Severity.WARNING, "A wait only delays leaving")
+def _trailing_wait(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type != "wait":
+            continue
+        targets = [ctx.flow[t] for _, t in ctx.successors[node.id]]
+        if targets and all(t.type == "exit" for t in targets):
+            yield ctx.problem(
+                "V303",
+                f"{_q(node)} is followed only by an Exit: it just delays leaving; remove it",
+                node.id,
+            )
+
+
+# --- logic ---------------------------------------------------------------------------------
+
+
+def _logic_rule(code: str, title: str) -> None:
+    def check(ctx: Context) -> Iterator[Problem]:
+        for finding in ctx.logic:
+            if finding.code == code:
+                yield ctx.problem(code, finding.message, finding.node, finding.exit)
+
+    rule(code, Severity.WARNING, title)(check)
+
+
+_logic_rule("V401", "A branch is ruled out by the conditions before it")
+_logic_rule("V402", "A condition is always true or always false")
+_logic_rule("V403", "Switch cases overlap")
+
+
+# --- outcome -------------------------------------------------------------------------------
+
+
+@rule("V501", Severity.WARNING, "No reachable Exit counts as converted")
+def _no_conversion(ctx: Context) -> Iterator[Problem]:
+    if not ctx.entries:
+        return
+    converted = [
+        x
+        for x in ctx.exits
+        if ctx.flow[x].params.get("outcome") == "converted" and x in ctx.reachable
+    ]
+    if not converted:
+        yield ctx.problem(
+            "V501",
+            "No path ends at an Exit with outcome ‘converted’: the funnel never counts a success",
+        )
+
+
+def _other_channels(node: Node) -> str:
+    others = [c for c in ("email", "push", "sms", "messenger") if c != node.params.get("channel")]
+    return " or ".join(("e-mail" if c == "email" else c) for c in others[:2])
+
+
+@rule("V502", Severity.WARNING, "A failed SMS or messenger message gives up on the contact")
+def _failed_gives_up(ctx: Context) -> Iterator[Problem]:
+    for node in ctx.flow.values():
+        if node.type not in MESSAGE_TYPES or node.params.get("channel") == "email":
+            continue
+        for edge in ctx.edges_by_exit.get((node.id, "failed"), []):
+            target = ctx.flow.get(edge.target)
+            if target is not None and target.type == "exit":
+                yield ctx.problem(
+                    "V502",
+                    f"When {_q(node)} fails, the contact leaves at once, though it may be "
+                    f"reachable by {_other_channels(node)}: try another channel before giving up",
+                    node.id,
+                    "failed",
+                )
+
+
+_SEVERITY = {r.code: r.severity for r in RULES}
