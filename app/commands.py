@@ -1,0 +1,213 @@
+"""Undo commands: every edit of the scenario, addressed by id, reversible byte for byte.
+
+Commands change only the engine model; the model's events reach the canvas through the
+document, so undo and redo repaint by the same path as the original edit. Removed nodes are kept
+as deep copies with their edges, never as references to live objects.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from app.engine.model import Edge, Node, Scenario
+
+SET_PARAM_ID = 1001
+SET_TITLE_ID = 1002
+
+
+def _title(scenario: Scenario, node_id: str) -> str:
+    node = scenario.nodes.get(node_id)
+    return f"‘{node.display_title}’" if node else f"‘{node_id}’"
+
+
+class AddNodes(QUndoCommand):
+    """Add nodes (and edges among them): new steps, pastes and duplicates."""
+
+    def __init__(self, scenario: Scenario, nodes: list[Node], edges: list[Edge], text: str):
+        super().__init__(text)
+        self.scenario = scenario
+        self.nodes = [copy.deepcopy(n) for n in nodes]
+        self.edges = list(edges)
+
+    def redo(self) -> None:
+        for node in self.nodes:
+            self.scenario.add_node(copy.deepcopy(node))
+        for edge in self.edges:
+            self.scenario.add_edge(edge)
+
+    def undo(self) -> None:
+        for edge in self.edges:
+            self.scenario.remove_edge(edge)
+        for node in reversed(self.nodes):
+            self.scenario.remove_node(node.id)
+
+
+class RemoveItems(QUndoCommand):
+    """Delete nodes with all their edges, plus loose edges; undo restores the full snapshot."""
+
+    def __init__(self, scenario: Scenario, node_ids: list[str], edges: list[Edge], text: str):
+        super().__init__(text)
+        self.scenario = scenario
+        self.nodes = [copy.deepcopy(scenario.nodes[n]) for n in node_ids]
+        touching = {e for n in node_ids for e in scenario.edges_of(n)}
+        self.edges = sorted(touching | set(edges))
+
+    def redo(self) -> None:
+        for edge in self.edges:
+            if edge in self.scenario.edges:
+                self.scenario.remove_edge(edge)
+        for node in self.nodes:
+            self.scenario.remove_node(node.id)
+
+    def undo(self) -> None:
+        for node in self.nodes:
+            self.scenario.add_node(copy.deepcopy(node))
+        for edge in self.edges:
+            self.scenario.add_edge(edge)
+
+
+class Connect(QUndoCommand):
+    def __init__(self, scenario: Scenario, edge: Edge):
+        target = _title(scenario, edge.target)
+        super().__init__(f"Connect {_title(scenario, edge.source)} {edge.exit} → {target}")
+        self.scenario = scenario
+        self.edge = edge
+
+    def redo(self) -> None:
+        self.scenario.add_edge(self.edge)
+
+    def undo(self) -> None:
+        self.scenario.remove_edge(self.edge)
+
+
+class MoveNodes(QUndoCommand):
+    """One step per drag: positions before and after, applied together."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        text: str | None = None,
+    ):
+        count = len(moves)
+        default = (
+            f"Move {_title(scenario, next(iter(moves)))}" if count == 1 else f"Move {count} steps"
+        )
+        super().__init__(text or default)
+        self.scenario = scenario
+        self.moves = moves
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.scenario.move_node(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.scenario.move_node(node_id, old)
+
+
+class SetParam(QUndoCommand):
+    """Change one parameter; typing in one field merges into one step. When the change removes
+    exits (a deleted switch case), the edges from them are removed and restored with it."""
+
+    def __init__(self, scenario: Scenario, node_id: str, name: str, value: Any):
+        super().__init__(f"Change {name} of {_title(scenario, node_id)}")
+        self.scenario = scenario
+        self.node_id = node_id
+        self.name = name
+        self.old = copy.deepcopy(scenario.node(node_id).params.get(name))
+        self.new = copy.deepcopy(value)
+        self.dropped: list[Edge] = []
+
+    def id(self) -> int:
+        return SET_PARAM_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetParam) or (other.node_id, other.name) != (
+            self.node_id,
+            self.name,
+        ):
+            return False
+        if other.dropped:
+            return False  # an exit vanished: keep that a step of its own
+        self.new = copy.deepcopy(other.new)
+        return True
+
+    def redo(self) -> None:
+        self.scenario.set_param(self.node_id, self.name, self.new)
+        node = self.scenario.node(self.node_id)
+        self.dropped = [
+            e for e in self.scenario.edges_from(self.node_id) if e.exit not in node.exits
+        ]
+        for edge in self.dropped:
+            self.scenario.remove_edge(edge)
+
+    def undo(self) -> None:
+        self.scenario.set_param(self.node_id, self.name, self.old)
+        for edge in self.dropped:
+            self.scenario.add_edge(edge)
+
+
+class SetTitle(QUndoCommand):
+    def __init__(self, scenario: Scenario, node_id: str, title: str):
+        super().__init__(f"Rename {_title(scenario, node_id)}")
+        self.scenario = scenario
+        self.node_id = node_id
+        self.old = scenario.node(node_id).title
+        self.new = title
+
+    def id(self) -> int:
+        return SET_TITLE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if isinstance(other, SetTitle) and other.node_id == self.node_id:
+            self.new = other.new
+            return True
+        return False
+
+    def redo(self) -> None:
+        self.scenario.set_title(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.scenario.set_title(self.node_id, self.old)
+
+
+class SetScenarioField(QUndoCommand):
+    """Name, description, settings or products: whole-value replacement, deep-copied."""
+
+    def __init__(self, scenario: Scenario, field: str, value: Any, text: str):
+        super().__init__(text)
+        self.scenario = scenario
+        self.field = field
+        self.old = copy.deepcopy(getattr(scenario, field))
+        self.new = copy.deepcopy(value)
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+    def _apply(self, value: Any) -> None:
+        value = copy.deepcopy(value)
+        if self.field == "settings":
+            self.scenario.set_settings(value)
+        elif self.field == "products":
+            self.scenario.set_products(value)
+        else:
+            self.scenario.set_info(self.field, value)
+
+
+@contextmanager
+def undo_macro(stack: QUndoStack, text: str) -> Iterator[None]:
+    """Group pushes into one undo step; the macro always closes, even on an error."""
+    stack.beginMacro(text)
+    try:
+        yield
+    finally:
+        stack.endMacro()
