@@ -26,6 +26,7 @@ from app.commands import (
     SetTitle,
     undo_macro,
 )
+from app.engine.layout import Layout
 from app.engine.model import Edge, Node, Scenario, create_node
 from app.engine.serialization import (
     dumps_scenario,
@@ -182,11 +183,16 @@ class EditorDocument(QObject):
         if moves:
             self.undo_stack.push(MoveNodes(self.scenario, moves))
 
-    def apply_layout(self, positions: dict[str, tuple[float, float]]) -> None:
-        moves = {k: (self.scenario.nodes[k].position, v) for k, v in positions.items()}
+    def apply_layout(self, layout: Layout) -> None:
+        """Auto-layout as one undo step: new positions, and frames re-fitted to their steps."""
+        moves = {k: (self.scenario.nodes[k].position, v) for k, v in layout.positions.items()}
         moves = {k: v for k, v in moves.items() if v[0] != v[1]}
-        if moves:
-            self.undo_stack.push(MoveNodes(self.scenario, moves, "Auto-layout"))
+        with self.macro("Auto-layout"):
+            if moves:
+                self.undo_stack.push(MoveNodes(self.scenario, moves, "Auto-layout"))
+            for frame_id, (width, height) in layout.frame_sizes.items():
+                self.set_param(frame_id, "width", round(width))
+                self.set_param(frame_id, "height", round(height))
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         if self.scenario.node(node_id).params.get(name) != value:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scenarios import generate_scenario  # noqa: E402
+from scenarios import generate_scenario
 
-from app.engine.validation import Context, validate  # noqa: E402
+from app.engine.validation import Context, validate
 
 SIZES = (100, 200, 1_000, 10_000)
 
@@ -69,8 +69,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'steps':>7} {'validate ms':>12} {'problems':>9} {'reach ms':>9} "
-          f"{'baseline ms':>12} {'speed-up':>9}")
+    print(
+        f"{'steps':>7} {'validate ms':>12} {'problems':>9} {'reach ms':>9} "
+        f"{'baseline ms':>12} {'speed-up':>9}"
+    )
     for size in SIZES:
         scenario = generate_scenario(size)
         problems = validate(scenario)  # warm caches (parsed conditions, templates)
@@ -78,8 +80,10 @@ def main() -> None:
         assert ours_reachability(scenario) == baseline_reachability(scenario)
         ours = median_ms(lambda s=scenario: ours_reachability(s), args.repeat)
         base = median_ms(lambda s=scenario: baseline_reachability(s), max(1, args.repeat // 2))
-        print(f"{len(scenario.nodes):>7} {full:>12.1f} {len(problems):>9} {ours:>9.1f} "
-              f"{base:>12.1f} {base / ours:>8.1f}×")
+        print(
+            f"{len(scenario.nodes):>7} {full:>12.1f} {len(problems):>9} {ours:>9.1f} "
+            f"{base:>12.1f} {base / ours:>8.1f}×"
+        )
 
 
 if __name__ == "__main__":

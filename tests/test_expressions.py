@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema, FieldType
 from app.engine.expressions import (
     ARITHMETIC,
     COMPARISONS,
+    MAX_NESTING,
     Arith,
     BoolOp,
     Call,
@@ -197,11 +197,8 @@ def run_jsonlogic(items: list[dict]) -> list[dict]:
     """All rules through the reference json-logic-js in one Node process."""
     if not (VALIDATORS / "node_modules" / "json-logic-js").is_dir():
         pytest.skip("json-logic-js missing: npm ci --prefix tools/validators --no-audit --no-fund")
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed")
     completed = subprocess.run(
-        [node, str(VALIDATORS / "jsonlogic_eval.js")],
+        ["node", str(VALIDATORS / "jsonlogic_eval.js")],
         input=json.dumps(items),
         capture_output=True,
         text=True,
@@ -271,6 +268,31 @@ def test_rejections(text, column, phrase):
     assert error.column == column
     assert phrase in error.message
     assert str(error) == f"column {column}: {error.message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("(" * 200 + "age > 1" + ")" * 200, 33),
+        ("not " * 100 + "has_phone", 129),
+        ("-" * 100 + "1 > 0", 33),
+        (" + ".join(["1"] * 100) + " > 0", 1),
+    ],
+    ids=["parentheses", "not", "minus", "long sum"],
+)
+def test_too_deep_is_an_error_not_a_crash(text, column):
+    with pytest.raises(ExpressionError, match="nested too deeply") as caught:
+        parse(text)
+    assert caught.value.column == column
+
+
+def test_nesting_up_to_the_limit_works_on_every_back_end():
+    expr = parse("(" * (MAX_NESTING - 20) + "not " * 20 + "age > 1" + ")" * (MAX_NESTING - 20))
+    assert evaluate(expr, {"age": 2}) is (20 % 2 == 0)
+    assert evaluate_columns(expr, columns_from_contacts([{"age": 2}], expr), 1).tolist() == [True]
+    assert check(expr) == []
+    assert to_words(expr).startswith("not not")
+    assert json.dumps(to_jsonlogic(expr)).count('"!"') == 20
 
 
 def test_error_span_covers_the_offending_text():

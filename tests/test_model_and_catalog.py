@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.catalog import CATALOG, NODE_TYPES, Category, ParamKind, node_type
+from app.engine.catalog import CATALOG, NODE_TYPES, Category, ParamKind
 from app.engine.durations import DurationError, duration_words, format_duration, parse_duration
 from app.engine.model import (
     DuplicateIdError,
@@ -98,9 +98,9 @@ def test_create_node_gives_readable_unique_ids_and_defaults() -> None:
 def test_connect_refuses_impossible_edges_with_reasons() -> None:
     scenario = build()
     scenario.connect("entry_event", "next", "message")
-    with pytest.raises(EdgeError, match="already connected.*A/B split"):
+    with pytest.raises(EdgeError, match=r"already connected.*A/B split"):
         scenario.connect("entry_event", "next", "exit")
-    with pytest.raises(EdgeError, match="has no exit ‘opened’.*sent, failed"):
+    with pytest.raises(EdgeError, match=r"has no exit ‘opened’.*sent, failed"):
         scenario.connect("message", "opened", "exit")
     with pytest.raises(EdgeError, match="has no input"):
         scenario.connect("message", "sent", "entry_event")

@@ -110,7 +110,7 @@ def test_bad_version(version: object) -> None:
         (
             lambda d: d.update(settings={"quiet_hours": {"start": "25:00", "end": "09:00"}}),
             "$.settings.quiet_hours.start",
-            "\"25:00\": a time must be written as HH:MM",
+            '"25:00": a time must be written as HH:MM',
         ),
     ],
 )
@@ -143,9 +143,9 @@ def test_unknown_node_type_loads_as_placeholder_and_keeps_its_edges() -> None:
     assert issue.path == "$.nodes[2].type" and issue.node == "robot"
     assert "ai.magic" in issue.message
     saved = json.loads(dumps_scenario(loaded.scenario))
-    assert {"id": "robot", "type": "ai.magic", "title": "", "params": {"x": 1}} == {
+    assert {
         k: v for k, v in saved["nodes"][1].items() if k != "position"
-    }
+    } == {"id": "robot", "type": "ai.magic", "title": "", "params": {"x": 1}}
     assert len(saved["edges"]) == 2
 
 
@@ -259,7 +259,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         ):
             scenario.edges.append(Edge(source, exit_name, target))
     scenario.products = [
-        Product(pid, draw(texts), draw(st.sampled_from(["main", "upsell"])), draw(st.integers(0, 9999)))
+        Product(
+            pid, draw(texts), draw(st.sampled_from(["main", "upsell"])), draw(st.integers(0, 9999))
+        )
         for pid in draw(st.lists(ids, unique=True, max_size=3))
     ]
     return scenario

@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import validate
+from app.cli import db, validate
 
-COMMANDS = (validate,)
+COMMANDS = (validate, db)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,7 @@ import numpy as np
 
 from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema, FieldType
 
+# The whitelist: each function takes one quoted name and gives this kind of value.
 FUNCTIONS: dict[str, str] = {
     "has_event": "boolean",
     "event_count": "number",
@@ -62,6 +63,12 @@ COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 ARITHMETIC = ("+", "-", "*", "/")
 
 _ALLOWED_FUNCTIONS = ", ".join(FUNCTIONS)
+
+# Every back-end walks the tree recursively, so depth is bounded well below Python's stack
+# limit: nested brackets / not / minus while parsing, and levels of the finished tree.
+MAX_NESTING = 32
+MAX_DEPTH = 64
+_TOO_DEEP = "this condition is nested too deeply; split it into simpler conditions"
 
 
 # --------------------------------------------------------------------------- errors
@@ -393,13 +400,26 @@ def _lex_string(text: str, start: int) -> _Token:
 
 def parse(text: str) -> Expr:
     """Syntax only: the typed tree of `text`, or ExpressionError at the first mistake."""
-    return _Parser(text).parse()
+    expr = _Parser(text).parse()
+    _check_depth(expr)
+    return expr
+
+
+def _check_depth(expr: Expr) -> None:
+    """Iterative, because `1 + 1 + … + 1` builds a deep tree without any recursion in parsing."""
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(_TOO_DEEP, node.column, node.end_column)
+        stack.extend((child, depth + 1) for child in reversed(children(node)))
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.nesting = 0
 
     def parse(self) -> Expr:
         if self.peek().kind == "end":
@@ -433,6 +453,15 @@ class _Parser:
     def at_not_in(self) -> bool:
         return self.at("not") and self.at("in", 1)
 
+    def nested(self, parse_inner: Callable[[], Expr], opener: _Token) -> Expr:
+        """Run a recursive rule one level deeper, refusing depths that would exhaust the stack."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise _error_at(opener, f"{_TOO_DEEP} (at most {MAX_NESTING} levels)")
+        expr = parse_inner()
+        self.nesting -= 1
+        return expr
+
     # -- grammar
 
     def or_expr(self) -> Expr:
@@ -454,7 +483,7 @@ class _Parser:
         if not self.at("not"):
             return self.comparison()
         token = self.advance()
-        operand = self.not_expr()
+        operand = self.nested(self.not_expr, token)
         return Not(operand, column=token.column, end_column=operand.end_column)
 
     def comparison(self) -> Expr:
@@ -504,7 +533,7 @@ class _Parser:
         if not self.at("-"):
             return self.primary()
         token = self.advance()
-        operand = self.unary()
+        operand = self.nested(self.unary, token)
         if isinstance(operand, Literal) and _is_number(operand.value):
             return Literal(-operand.value, column=token.column, end_column=operand.end_column)
         zero = Literal(0, column=token.column, end_column=token.end_column)
@@ -579,7 +608,7 @@ class _Parser:
         opener = self.advance()
         if self.at(")"):
             raise _error_at(opener, "empty parentheses: put a condition or a value inside")
-        expr = self.or_expr()
+        expr = self.nested(self.or_expr, opener)
         token = self.advance()
         if token.text == ")":
             return expr
@@ -895,12 +924,16 @@ def _short(expr: Expr) -> str:
 # evaluator and the column builder, so the back-ends cannot drift apart.
 
 
+_BOOL_TYPES = (bool, np.bool_)
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+
 def _is_bool(value: object) -> bool:
-    return isinstance(value, bool | np.bool_)
+    return isinstance(value, _BOOL_TYPES)
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not _is_bool(value)
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, _BOOL_TYPES)
 
 
 def _missing(value: object) -> bool:
@@ -1136,7 +1169,6 @@ _Vector = np.ndarray | bool | int | float | str
 
 _EQUAL = np.frompyfunc(_equal, 2, 1)
 _CONTAINS = np.frompyfunc(_contains, 2, 1)
-_TO_NUMBER = np.frompyfunc(lambda v: math.nan if (x := _number(v)) is None else x, 1, 1)
 _NP_ORDERINGS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 _NP_ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
@@ -1157,7 +1189,11 @@ def _as_numbers(value: _Vector) -> np.ndarray | float:
         return value
     if kind == "boolean":
         return np.full(value.shape, math.nan)
-    return np.asarray(_TO_NUMBER(value), dtype=float)
+    numbers = (
+        float(v) if isinstance(v, _NUMBER_TYPES) and not isinstance(v, _BOOL_TYPES) else math.nan
+        for v in value
+    )  # `_number` of each element, inlined for speed; NaN stays NaN, i.e. missing
+    return np.fromiter(numbers, dtype=float, count=len(value))
 
 
 def _truths(column: np.ndarray, flag: bool = True) -> np.ndarray:

@@ -1,0 +1,369 @@
+"""Graphics items: step cards, connections, stage frames and notes.
+
+Items hold ids, never model objects; they read what they draw from the scene's document when
+told to refresh. Connections are plain QGraphicsPathItems (painted in C++), and cards skip text
+and ports when zoomed far out, which keeps large funnels fluid.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from app.canvas.style import CATEGORY_ICONS, TYPE_ICONS
+from app.engine.catalog import Category
+from app.engine.geometry import (
+    HEADER_HEIGHT,
+    PORT_ROW_HEIGHT,
+    SUMMARY_HEIGHT,
+    exit_port_offset,
+    input_port_offset,
+    node_size,
+)
+from app.engine.model import Edge, Node
+from app.engine.summary import summarize
+
+if TYPE_CHECKING:
+    from app.canvas.scene import FunnelScene
+
+GRID = 20.0
+PORT_RADIUS = 5.0
+PORT_HIT = 9.0
+LOD_DETAIL = 0.55  # below this zoom, cards show only a large title and their ports
+LOD_BLOCK = 0.18  # below this zoom, cards are plain blocks
+Z_FRAME, Z_EDGE, Z_NODE, Z_DRAG = -10.0, 0.0, 1.0, 5.0
+
+_TITLE_FONT = QFont("DejaVu Sans", 9, QFont.Weight.DemiBold)
+_BODY_FONT = QFont("DejaVu Sans", 8)
+_ICON_FONT = QFont("DejaVu Sans", 10)
+
+
+def place(item: QGraphicsItem, position: tuple[float, float]) -> None:
+    """Put an item exactly where the model says: the model's position is the truth, so grid
+    snapping (for the user's drags) is bypassed."""
+    item.placing = True
+    item.setPos(QPointF(*position))
+    item.placing = False
+
+
+def snapped(item: QGraphicsItem, value: QPointF) -> QPointF:
+    if getattr(item, "placing", False) or not item.canvas.snap:
+        return value
+    return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+
+
+class NodeItem(QGraphicsItem):
+    """A step card: header with icon and title, a summary line, one labelled port per exit."""
+
+    def __init__(self, canvas: FunnelScene, node_id: str):
+        super().__init__()
+        self.canvas = canvas
+        self.node_id = node_id
+        self.severity: str | None = None
+        self.connected: set[str] = set()
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setZValue(Z_NODE)
+        self.setAcceptHoverEvents(True)
+        self.refresh()
+
+    @property
+    def node(self) -> Node:
+        return self.canvas.document.scenario.nodes[self.node_id]
+
+    def refresh(self) -> None:
+        """Re-read title, summary, exits and size from the model."""
+        node = self.node
+        self.prepareGeometryChange()
+        self.width, self.height = node_size(node)
+        self.title = node.display_title
+        self.summary = summarize(node, self.canvas.document.scenario)
+        self.exits = node.exits
+        spec = node.spec
+        self.category = spec.category if spec else Category.ACTION
+        self.has_input = node.has_input
+        self.icon = TYPE_ICONS.get(node.type, CATEGORY_ICONS[self.category])
+        self.placeholder = node.is_placeholder
+        self.setToolTip(f"{self.title}\n{self.summary}")
+        place(self, node.position)
+        self.update()
+
+    # --- geometry --------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_HIT, -10, self.width + 2 * PORT_HIT, self.height + 14)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(-PORT_HIT, 0, self.width + 2 * PORT_HIT, self.height), 8, 8)
+        return path
+
+    def exit_port_scene_pos(self, exit_name: str) -> QPointF:
+        return self.mapToScene(QPointF(*exit_port_offset(self.node, exit_name)))
+
+    def input_port_scene_pos(self) -> QPointF:
+        return self.mapToScene(QPointF(*input_port_offset()))
+
+    def exit_at(self, local: QPointF) -> str | None:
+        """The exit whose port (or its label row) is under a point, for starting a connection."""
+        for index, exit_name in enumerate(self.exits):
+            y = HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT
+            if abs(local.y() - y) <= PORT_ROW_HEIGHT / 2 and self.width - 14 <= local.x() <= (
+                self.width + PORT_HIT
+            ):
+                return exit_name
+        return None
+
+    # --- painting --------------------------------------------------------------------------
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        theme = self.canvas.theme
+        colour = theme.categories[self.category]
+        rect = QRectF(0, 0, self.width, self.height)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        selected = self.isSelected()
+        if lod < LOD_BLOCK:
+            painter.fillRect(rect, theme.selection if selected else colour)
+            return
+        if lod < LOD_DETAIL:
+            self._paint_overview(painter, theme, colour, lod, selected)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        border = QPen(theme.selection if selected else theme.card_border, 2.2 if selected else 1)
+        if self.placeholder:
+            border = QPen(theme.error, 1.5, Qt.PenStyle.DashLine)
+        painter.setPen(border)
+        painter.setBrush(theme.card)
+        painter.drawRoundedRect(rect, 8, 8)
+
+        card = QPainterPath()
+        card.addRoundedRect(rect, 8, 8)
+        painter.save()
+        painter.setClipPath(card)
+        painter.fillRect(QRectF(0, 0, self.width, HEADER_HEIGHT), colour)
+        painter.restore()
+        painter.setPen(border)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 8, 8)
+
+        painter.setPen(QColor("white"))
+        painter.setFont(_ICON_FONT)
+        painter.drawText(QRectF(8, 0, 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, self.icon)
+        painter.setFont(_TITLE_FONT)
+        metrics = QFontMetrics(_TITLE_FONT)
+        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, int(self.width - 44))
+        painter.drawText(
+            QRectF(30, 0, self.width - 44, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title
+        )
+
+        painter.setFont(_BODY_FONT)
+        body_metrics = QFontMetrics(_BODY_FONT)
+        painter.setPen(theme.muted_text)
+        summary = body_metrics.elidedText(
+            self.summary, Qt.TextElideMode.ElideRight, int(self.width - 20)
+        )
+        painter.drawText(
+            QRectF(10, HEADER_HEIGHT, self.width - 20, SUMMARY_HEIGHT),
+            Qt.AlignmentFlag.AlignVCenter,
+            summary,
+        )
+        self._paint_ports(painter, theme)
+        self._paint_badge(painter, theme)
+
+    def _paint_overview(
+        self, painter: QPainter, theme, colour: QColor, lod: float, selected: bool
+    ) -> None:
+        """Zoomed out: the card in its colour with a title big enough to read, and the ports
+        as dots, dangling ones red — the holes stay visible at any zoom."""
+        rect = QRectF(0, 0, self.width, self.height)
+        painter.setPen(QPen(theme.selection, 3 / lod) if selected else Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(rect, 8, 8)
+        font = QFont(_TITLE_FONT)
+        font.setPointSizeF(min(_TITLE_FONT.pointSizeF() / lod, 40))
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(
+            rect.adjusted(8, 4, -8, -4),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            self.title,
+        )
+        radius = min(PORT_RADIUS / lod * 0.6, PORT_ROW_HEIGHT / 2)
+        for index, exit_name in enumerate(self.exits):
+            y = HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT
+            painter.setBrush(theme.dangling if exit_name not in self.connected else theme.card)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(QPointF(self.width, y), radius, radius)
+
+    def _paint_ports(self, painter: QPainter, theme) -> None:
+        painter.setFont(_BODY_FONT)
+        if self.has_input:
+            painter.setPen(QPen(theme.card, 1.5))
+            painter.setBrush(theme.port)
+            painter.drawEllipse(QPointF(*input_port_offset()), PORT_RADIUS, PORT_RADIUS)
+        for index, exit_name in enumerate(self.exits):
+            y = HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT
+            dangling = exit_name not in self.connected
+            painter.setPen(theme.dangling if dangling else theme.text)
+            painter.drawText(
+                QRectF(10, y - PORT_ROW_HEIGHT / 2, self.width - 24, PORT_ROW_HEIGHT),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                exit_name,
+            )
+            centre = QPointF(self.width, y)
+            if dangling:  # the hole in the sieve: an open red port
+                painter.setPen(QPen(theme.dangling, 2))
+                painter.setBrush(theme.card)
+            else:
+                painter.setPen(QPen(theme.card, 1.5))
+                painter.setBrush(theme.port)
+            painter.drawEllipse(centre, PORT_RADIUS, PORT_RADIUS)
+
+    def _paint_badge(self, painter: QPainter, theme) -> None:
+        if self.severity is None:
+            return
+        colour = theme.error if self.severity == "error" else theme.warning
+        centre = QPointF(self.width - 4, 0)
+        painter.setPen(QPen(theme.card, 1.5))
+        painter.setBrush(colour)
+        painter.drawEllipse(centre, 8, 8)
+        painter.setPen(QColor("white"))
+        painter.setFont(_TITLE_FONT)
+        painter.drawText(QRectF(centre.x() - 8, -8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+
+    # --- interaction -----------------------------------------------------------------------
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            return snapped(self, value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self.canvas.node_item_moved(self.node_id)
+        return super().itemChange(change, value)
+
+    def mousePressEvent(self, event) -> None:
+        exit_name = self.exit_at(event.pos())
+        if exit_name is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.canvas.begin_connection(self.node_id, exit_name)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+
+class AnnotationItem(QGraphicsItem):
+    """A stage frame (`group`) behind the steps, or a sticky `note`."""
+
+    def __init__(self, canvas: FunnelScene, node_id: str):
+        super().__init__()
+        self.canvas = canvas
+        self.node_id = node_id
+        self.severity: str | None = None
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.refresh()
+
+    @property
+    def node(self) -> Node:
+        return self.canvas.document.scenario.nodes[self.node_id]
+
+    def refresh(self) -> None:
+        node = self.node
+        self.prepareGeometryChange()
+        self.is_frame = node.type == "group"
+        self.width, self.height = node_size(node)
+        self.text = str(node.params.get("text") or node.title or "")
+        colour = QColor(str(node.params.get("color") or ""))
+        self.colour = colour if colour.isValid() else QColor("#E8F0FE")
+        self.setZValue(Z_FRAME if self.is_frame else Z_NODE)
+        place(self, node.position)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, self.width + 4, self.height + 4)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        theme = self.canvas.theme
+        rect = QRectF(0, 0, self.width, self.height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fill = QColor(self.colour)
+        if self.is_frame:
+            fill.setAlpha(70 if theme.name == "light" else 45)
+        pen = QPen(theme.selection if self.isSelected() else fill.darker(130), 1.5)
+        if self.is_frame:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 10, 10)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_DETAIL * 0.5:
+            return
+        if self.is_frame:
+            painter.setPen(theme.text)
+            painter.setFont(QFont("DejaVu Sans", 13, QFont.Weight.Bold))
+            painter.drawText(rect.adjusted(14, 8, -14, -8), Qt.AlignmentFlag.AlignTop, self.text)
+        else:
+            painter.setPen(QColor("#3A3A3A"))
+            painter.setFont(_BODY_FONT)
+            painter.drawText(
+                rect.adjusted(10, 8, -10, -8),
+                Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                self.text,
+            )
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            return snapped(self, value)
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A connection from an exit port to a step's input, as a horizontal bezier."""
+
+    def __init__(self, canvas: FunnelScene, edge: Edge):
+        super().__init__()
+        self.canvas = canvas
+        self.edge = edge
+        self.setZValue(Z_EDGE)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        theme = self.canvas.theme
+        pen = QPen(theme.edge, 1.8)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.setPen(pen)
+
+    def reroute(self) -> None:
+        source = self.canvas.node_items.get(self.edge.source)
+        target = self.canvas.node_items.get(self.edge.target)
+        if source is None or target is None:
+            return
+        start = source.exit_port_scene_pos(self.edge.exit)
+        end = target.input_port_scene_pos()
+        self.setPath(bezier(start, end))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            theme = self.canvas.theme
+            pen = QPen(theme.selection if value else theme.edge, 3 if value else 1.8)
+            self.setPen(pen)
+        return super().itemChange(change, value)
+
+
+def bezier(start: QPointF, end: QPointF) -> QPainterPath:
+    """A left-to-right curve; backward links bow out so they stay readable."""
+    dx = max(60.0, abs(end.x() - start.x()) * 0.5)
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    return path

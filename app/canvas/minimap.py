@@ -1,0 +1,48 @@
+"""The minimap: the whole funnel small, the visible part framed; click to go there."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from app.canvas.view import FunnelView
+
+
+class Minimap(QGraphicsView):
+    def __init__(self, main_view: FunnelView):
+        super().__init__(main_view.scene())
+        self.main_view = main_view
+        self.setInteractive(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing)
+        self.setMinimumSize(200, 130)
+        main_view.horizontalScrollBar().valueChanged.connect(self.viewport().update)
+        main_view.verticalScrollBar().valueChanged.connect(self.viewport().update)
+        main_view.zoom_changed.connect(lambda _: self.viewport().update())
+        main_view.scene().changed.connect(lambda _: self.refit())
+
+    def refit(self) -> None:
+        rect = self.scene().itemsBoundingRect()
+        if not rect.isEmpty():
+            self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.refit()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        visible = self.main_view.mapToScene(self.main_view.viewport().rect()).boundingRect()
+        colour = QColor(self.main_view.funnel_scene.theme.selection)
+        painter.setPen(QPen(colour, 0))
+        colour.setAlpha(40)
+        painter.setBrush(colour)
+        painter.drawRect(visible)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.main_view.centerOn(self.mapToScene(event.position().toPoint()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.main_view.centerOn(self.mapToScene(event.position().toPoint()))

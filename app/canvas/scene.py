@@ -1,0 +1,262 @@
+"""The canvas scene: mirrors the document's scenario and turns gestures into intents.
+
+It never edits the model. A drag from an exit becomes `document.connect(...)`; a finished move
+becomes one `document.move_nodes(...)`; the document's signals then add, move or remove items,
+for the original edit and for undo/redo alike.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from app.canvas.items import (
+    GRID,
+    Z_DRAG,
+    AnnotationItem,
+    EdgeItem,
+    NodeItem,
+    bezier,
+    place,
+)
+from app.canvas.style import THEMES, Theme
+from app.document import EditorDocument
+from app.engine.model import Edge
+from app.engine.validation import Problem, Severity
+
+
+class FunnelScene(QGraphicsScene):
+    status_message = Signal(str)
+    # (scene position, source node, exit): a connection dropped on empty canvas
+    connection_dropped_in_space = Signal(QPointF, str, str)
+
+    def __init__(self, document: EditorDocument, theme: str = "light"):
+        super().__init__()
+        self.document = document
+        self.theme: Theme = THEMES[theme]
+        self.snap = True
+        self.node_items: dict[str, NodeItem | AnnotationItem] = {}
+        self.edge_items: dict[Edge, EdgeItem] = {}
+        self._drag_line: QGraphicsPathItem | None = None
+        self._drag_source: tuple[str, str] | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        for node_id in document.scenario.nodes:
+            self._add_node_item(node_id)
+        for edge in document.scenario.edges:
+            self._add_edge_item(edge)
+        self._refresh_connected(document.scenario.nodes)
+        self.set_problems(document.problems)
+        document.node_added.connect(self._on_node_added)
+        document.node_removed.connect(self._on_node_removed)
+        document.node_changed.connect(self._on_node_changed)
+        document.node_moved.connect(self._on_node_moved)
+        document.edge_added.connect(self._on_edge_added)
+        document.edge_removed.connect(self._on_edge_removed)
+        document.problems_changed.connect(self.set_problems)
+        self.update_scene_rect()
+
+    # --- mirroring -------------------------------------------------------------------------
+    def _add_node_item(self, node_id: str) -> None:
+        node = self.document.scenario.nodes[node_id]
+        item = AnnotationItem(self, node_id) if node.is_annotation else NodeItem(self, node_id)
+        self.node_items[node_id] = item
+        self.addItem(item)
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        if edge.source not in self.node_items or edge.target not in self.node_items:
+            return  # a broken edge from a damaged file: the Problems panel reports it
+        item = EdgeItem(self, edge)
+        self.edge_items[edge] = item
+        self.addItem(item)
+        item.reroute()
+
+    def _on_node_added(self, node_id: str) -> None:
+        self._add_node_item(node_id)
+        self._refresh_connected([node_id])
+        self.update_scene_rect()
+
+    def _on_node_removed(self, node_id: str) -> None:
+        item = self.node_items.pop(node_id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_node_changed(self, node_id: str) -> None:
+        item = self.node_items.get(node_id)
+        if item is None:
+            return
+        item.refresh()
+        self._refresh_connected([node_id])
+        self._reroute_edges_of(node_id)
+
+    def _on_node_moved(self, node_id: str) -> None:
+        item = self.node_items.get(node_id)
+        if item is None:
+            return
+        position = self.document.scenario.nodes[node_id].position
+        if (item.pos().x(), item.pos().y()) != position:
+            place(item, position)
+        self.update_scene_rect()
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        self._add_edge_item(edge)
+        self._refresh_connected([edge.source])
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        item = self.edge_items.pop(edge, None)
+        if item is not None:
+            self.removeItem(item)
+        self._refresh_connected([edge.source])
+
+    def _refresh_connected(self, node_ids) -> None:
+        scenario = self.document.scenario
+        for node_id in node_ids:
+            item = self.node_items.get(node_id)
+            if isinstance(item, NodeItem):
+                item.connected = {e.exit for e in scenario.edges_from(node_id)}
+                item.update()
+
+    def node_item_moved(self, node_id: str) -> None:
+        self._reroute_edges_of(node_id)
+
+    def _reroute_edges_of(self, node_id: str) -> None:
+        for edge in self.document.scenario.edges_of(node_id):
+            item = self.edge_items.get(edge)
+            if item is not None:
+                item.reroute()
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        worst: dict[str, str] = {}
+        for problem in problems:
+            if problem.node is None or problem.severity is Severity.INFO:
+                continue
+            if worst.get(problem.node) != "error":
+                worst[problem.node] = str(problem.severity)
+        for node_id, item in self.node_items.items():
+            severity = worst.get(node_id)
+            if item.severity != severity:
+                item.severity = severity
+                item.update()
+
+    def set_theme(self, name: str) -> None:
+        self.theme = THEMES[name]
+        for item in self.edge_items.values():
+            item.apply_theme()
+        self.update()
+
+    def update_scene_rect(self) -> None:
+        """Scene rect from the items' bounds, with a margin to scroll into."""
+        bounds = self.itemsBoundingRect()
+        margin = 600
+        self.setSceneRect(bounds.adjusted(-margin, -margin, margin, margin))
+
+    # --- selection -------------------------------------------------------------------------
+    def selected_node_ids(self) -> list[str]:
+        return [
+            item.node_id
+            for item in self.selectedItems()
+            if isinstance(item, NodeItem | AnnotationItem)
+        ]
+
+    def selected_edges(self) -> list[Edge]:
+        return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]
+
+    def select_nodes(self, node_ids) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            item = self.node_items.get(node_id)
+            if item is not None:
+                item.setSelected(True)
+
+    def node_at(self, position: QPointF) -> NodeItem | None:
+        for item in self.items(position):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    # --- connecting ------------------------------------------------------------------------
+    def begin_connection(self, node_id: str, exit_name: str) -> None:
+        self._drag_source = (node_id, exit_name)
+        line = QGraphicsPathItem()
+        pen = QPen(self.theme.selection, 2, Qt.PenStyle.DashLine)
+        line.setPen(pen)
+        line.setZValue(Z_DRAG)
+        self.addItem(line)
+        self._drag_line = line
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag_source is not None and self._drag_line is not None:
+            source = self.node_items[self._drag_source[0]]
+            start = source.exit_port_scene_pos(self._drag_source[1])
+            self._drag_line.setPath(bezier(start, event.scenePos()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mousePressEvent(event)
+        self._press_positions = {
+            node_id: self.document.scenario.nodes[node_id].position
+            for node_id in self.selected_node_ids()
+        }
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag_source is not None:
+            self.finish_connection(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def finish_connection(self, position: QPointF) -> None:
+        source, exit_name = self._drag_source or ("", "")
+        self._drag_source = None
+        grabber = self.mouseGrabberItem()
+        if grabber is not None:
+            grabber.ungrabMouse()  # the card that started the drag must not keep the mouse
+        if self._drag_line is not None:
+            self.removeItem(self._drag_line)
+            self._drag_line = None
+        target = self.node_at(position)
+        if target is None:
+            self.connection_dropped_in_space.emit(position, source, exit_name)
+            return
+        error = self.document.connect(source, exit_name, target.node_id)
+        if error:
+            self.status_message.emit(f"Cannot connect: {error}")
+
+    def commit_moves(self) -> None:
+        """A finished drag is one undo step with every moved step's old and new position."""
+        moves = {}
+        for node_id, old in self._press_positions.items():
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            new = (item.pos().x(), item.pos().y())
+            if new != old:
+                moves[node_id] = (old, new)
+        self._press_positions = {}
+        if moves:
+            self.document.move_nodes(moves)
+
+    # --- background ------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self.theme.background)
+        scale = painter.worldTransform().m11()
+        if scale < 0.5:
+            return
+        painter.setPen(QPen(self.theme.grid, 0))
+        step = GRID * (1 if scale >= 1 else 2)
+        left = int(rect.left() // step) * step
+        top = int(rect.top() // step) * step
+        x = left
+        lines = []
+        while x < rect.right():
+            lines.append(QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            lines.append(QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        painter.drawLines(lines)

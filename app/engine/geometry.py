@@ -1,0 +1,41 @@
+"""Sizes of steps on the canvas, shared by the canvas, auto-layout and image exports.
+
+Positions in a scenario are a step's top-left corner; a flow step is a card with a header,
+a summary line and one row per exit, so its height grows with its exits.
+"""
+
+from __future__ import annotations
+
+from app.engine.model import Node
+
+NODE_WIDTH = 220.0
+HEADER_HEIGHT = 30.0
+SUMMARY_HEIGHT = 22.0
+PORT_ROW_HEIGHT = 20.0
+BOTTOM_PADDING = 8.0
+NOTE_SIZE = (220.0, 120.0)
+
+
+def node_size(node: Node) -> tuple[float, float]:
+    if node.type == "group":
+        return (_number(node.params.get("width"), 600.0), _number(node.params.get("height"), 400.0))
+    if node.type == "note":
+        return NOTE_SIZE
+    rows = max(1, len(node.exits))
+    return (NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + rows * PORT_ROW_HEIGHT + BOTTOM_PADDING)
+
+
+def exit_port_offset(node: Node, exit_name: str) -> tuple[float, float]:
+    """Where an exit's port sits, relative to the top-left corner (on the right edge)."""
+    index = node.exits.index(exit_name) if exit_name in node.exits else 0
+    return (NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT)
+
+
+def input_port_offset() -> tuple[float, float]:
+    return (0.0, HEADER_HEIGHT / 2)
+
+
+def _number(value: object, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default

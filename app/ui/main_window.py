@@ -1,0 +1,505 @@
+"""The main window: canvas in the middle, palette, inspector, problems and minimap around it.
+
+One window holds one document. Opening or creating a document when the current one has work
+in it opens another window, so copy and paste between two funnels is a matter of two windows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from app.canvas.minimap import Minimap
+from app.canvas.quick_search import QuickSearch
+from app.canvas.scene import FunnelScene
+from app.canvas.view import FunnelView
+from app.document import CLIPBOARD_FORMAT, EditorDocument
+from app.engine.layout import auto_layout
+from app.engine.serialization import ScenarioFileError, load_scenario
+from app.engine.validation import Severity
+from app.resources import EXAMPLES
+from app.ui.inspector import InspectorWidget
+from app.ui.palette import PaletteWidget
+from app.ui.problems import ProblemsWidget
+
+CLIPBOARD_MIME = "application/x-voronka-clipboard"
+MAX_RECENT = 10
+FILE_FILTER = "Voronka scenarios (*.json);;All files (*)"
+
+OPEN_WINDOWS: list[MainWindow] = []
+
+
+def settings() -> QSettings:
+    return QSettings("Voronka", "Voronka")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: EditorDocument | None = None, theme: str | None = None):
+        super().__init__()
+        self.document = document or EditorDocument()
+        self.theme_name = theme or str(settings().value("theme", "light"))
+        self.scene = FunnelScene(self.document, self.theme_name)
+        self.view = FunnelView(self.scene)
+        self.setCentralWidget(self.view)
+        self.quick_search = QuickSearch(self)
+        self._search_target: tuple[QPointF, str | None, str | None] = (QPointF(), None, None)
+
+        self._build_docks()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self._update_title()
+        self._update_counts()
+        self.resize(1440, 900)
+        state = settings().value("window_state")
+        if state is not None:
+            self.restoreState(state)
+        OPEN_WINDOWS.append(self)
+
+    # --- construction ----------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.palette = PaletteWidget()
+        self.inspector = InspectorWidget()
+        self.inspector.set_document(self.document)
+        self.problems = ProblemsWidget()
+        self.problems.set_document(self.document)
+        self.minimap = Minimap(self.view)
+        self.palette_dock = self._dock("Steps", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.minimap_dock = self._dock(
+            "Overview", self.minimap, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.problems_dock = self._dock(
+            "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [250, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.minimap_dock, self.problems_dock],
+            [520, 170, 150],
+            Qt.Orientation.Vertical,
+        )
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(QKeySequence.keyBindings(shortcut))
+        elif shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        stack = self.document.undo_stack
+        self.act_new = self._action("&New", self.new_document, keys.New)
+        self.act_open = self._action("&Open…", self.open_dialog, keys.Open)
+        self.act_save = self._action("&Save", self.save, keys.Save)
+        self.act_save_as = self._action("Save &As…", self.save_as, keys.SaveAs)
+        self.act_close = self._action("&Close", self.close, keys.Close)
+        self.act_quit = self._action("&Quit", QApplication.closeAllWindows, keys.Quit)
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts(QKeySequence.keyBindings(keys.Undo))
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([*QKeySequence.keyBindings(keys.Redo), QKeySequence("Ctrl+Y")])
+        self.act_cut = self._action("Cu&t", self.cut, keys.Cut)
+        self.act_copy = self._action("&Copy", self.copy, keys.Copy)
+        self.act_paste = self._action("&Paste", self.paste, keys.Paste)
+        self.act_duplicate = self._action("D&uplicate", self.duplicate, "Ctrl+D")
+        self.act_delete = self._action("&Delete", self.delete_selection, keys.Delete)
+        self.act_select_all = self._action("Select &All", self.select_all, keys.SelectAll)
+        self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in, keys.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &Out", self.view.zoom_out, keys.ZoomOut)
+        self.act_fit = self._action("&Fit All", self.view.fit_all, "Ctrl+0")
+        self.act_fit_selection = self._action(
+            "Fit &Selection", self.view.fit_selection, "Ctrl+Shift+0"
+        )
+        self.act_layout = self._action(
+            "Auto-&Layout", self.auto_layout, "Ctrl+L", "Arrange the steps left to right"
+        )
+        self.act_validate = self._action(
+            "&Validate", self.validate_now, "F7", "Check that every exit is handled"
+        )
+        self.act_add_step = self._action(
+            "Add Step…", self.open_quick_search_at_cursor, None, "Search step types (Tab)"
+        )
+        self.act_dark = QAction("&Dark Theme", self, checkable=True)
+        self.act_dark.setChecked(self.theme_name == "dark")
+        self.act_dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self.act_about = self._action("&About Voronka", self.show_about)
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
+        self.examples_menu = file_menu.addMenu("New from &Example")
+        for path in sorted(EXAMPLES.glob("*.json")):
+            action = self.examples_menu.addAction(_example_title(path))
+            action.triggered.connect(lambda _=False, p=path: self.new_from_example(p))
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        for action in (self.act_save, self.act_save_as, self.act_close):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        for action in (
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+            self.act_duplicate,
+            self.act_delete,
+            None,
+            self.act_select_all,
+        ):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        for action in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_fit_selection):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_dark)
+        view_menu.addSeparator()
+        for dock in (self.palette_dock, self.minimap_dock, self.inspector_dock, self.problems_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        funnel_menu = bar.addMenu("F&unnel")
+        for action in (self.act_add_step, self.act_layout, self.act_validate):
+            funnel_menu.addAction(action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_shortcuts)
+        help_menu.addAction(self.act_about)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        toolbar.setMovable(False)
+        for action in (
+            self.act_new,
+            self.act_open,
+            self.act_save,
+            None,
+            self.act_undo,
+            self.act_redo,
+            None,
+            self.act_add_step,
+            self.act_layout,
+            self.act_fit,
+            self.act_validate,
+        ):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.problems_label = QLabel()
+        self.nodes_label = QLabel()
+        self.zoom_label = QLabel()
+        for label in (self.problems_label, self.nodes_label, self.zoom_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            status.addPermanentWidget(label)
+        status.showMessage("Drag steps from the palette, or press Tab on the canvas to search.")
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.title_changed.connect(lambda _: self._update_title())
+        doc.problems_changed.connect(lambda _: self._update_counts())
+        doc.node_added.connect(lambda _: self._update_counts())
+        doc.node_removed.connect(lambda _: self._update_counts())
+        self.view.zoom_changed.connect(lambda _: self._update_counts())
+        self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.connection_dropped_in_space.connect(self._connection_dropped)
+        self.view.quick_search_requested.connect(self.open_quick_search)
+        self.quick_search.chosen.connect(self._quick_search_chosen)
+        self.palette.type_activated.connect(self._add_at_centre)
+        self.problems.node_activated.connect(self.focus_node)
+
+    # --- state display ---------------------------------------------------------------------
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title.rstrip('*')}[*] — Voronka")
+        self.setWindowModified(self.document.modified)
+
+    def _update_counts(self) -> None:
+        problems = self.document.problems
+        errors = sum(p.severity is Severity.ERROR for p in problems)
+        warnings = sum(p.severity is Severity.WARNING for p in problems)
+        if errors or warnings:
+            self.problems_label.setText(f"⚠ {errors} errors, {warnings} warnings")
+        else:
+            self.problems_label.setText("✓ every exit is handled")
+        flow = sum(1 for _ in self.document.scenario.flow_nodes())
+        self.nodes_label.setText(f"{flow} steps")
+        self.zoom_label.setText(f"{round(self.view.zoom * 100)} %")
+
+    def _selection_changed(self) -> None:
+        selected = self.scene.selected_node_ids()
+        self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+
+    def focus_node(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
+        self.view.centre_on_node(node_id)
+
+    # --- files -----------------------------------------------------------------------------
+    def _is_pristine(self) -> bool:
+        return (
+            not self.document.modified
+            and not self.document.scenario.nodes
+            and not self.document.path
+        )
+
+    def _show_document(self, document: EditorDocument) -> MainWindow:
+        if self._is_pristine():
+            self.close()
+        window = MainWindow(document, self.theme_name)
+        window.show()
+        window.view.fit_all()
+        return window
+
+    def new_document(self) -> None:
+        self._show_document(EditorDocument())
+
+    def new_from_example(self, path: Path) -> MainWindow | None:
+        """An untitled copy of a bundled example (saving asks where)."""
+        try:
+            scenario = load_scenario(path).scenario
+        except ScenarioFileError as error:
+            QMessageBox.critical(self, "Cannot open the example", str(error))
+            return None
+        return self._show_document(EditorDocument(scenario))
+
+    def open_dialog(self) -> None:
+        folder = str(settings().value("last_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", folder, FILE_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> MainWindow | None:
+        try:
+            document = EditorDocument.open(path)
+        except ScenarioFileError as error:
+            QMessageBox.critical(self, "Cannot open the file", str(error))
+            return None
+        remember_recent(path)
+        return self._show_document(document)
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        folder = str(settings().value("last_folder", str(Path.home())))
+        suggested = str(Path(folder) / f"{self.document.scenario.id or 'funnel'}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", suggested, FILE_FILTER)
+        return self._save_to(Path(path)) if path else False
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as error:
+            QMessageBox.critical(self, "Cannot save", f"{path}: {error.strerror or error}")
+            return False
+        remember_recent(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = recent_files()
+        if not paths:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        for path in paths:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.document.modified and not self.confirm_discard():
+            event.ignore()
+            return
+        settings().setValue("window_state", self.saveState())
+        self.document.discard_recovery()
+        # The scene outlives this window's C++ side by a moment; its last selection change
+        # must not reach a half-destroyed window.
+        self.scene.selectionChanged.disconnect(self._selection_changed)
+        if self in OPEN_WINDOWS:
+            OPEN_WINDOWS.remove(self)
+        event.accept()
+
+    def confirm_discard(self) -> bool:
+        """Ask before losing unsaved work; True when closing may go on."""
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to “{self.document.title.rstrip('*')}” before closing?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    # --- editing ---------------------------------------------------------------------------
+    def copy(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return
+        mime = QMimeData()
+        text = self.document.copy_text(ids)
+        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QApplication.clipboard().setMimeData(mime)
+
+    def cut(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if ids:
+            self.copy()
+            with self.document.macro(f"Cut {len(ids)} steps"):
+                self.document.remove(ids)
+
+    def paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime.hasFormat(CLIPBOARD_MIME):
+            text = bytes(mime.data(CLIPBOARD_MIME)).decode("utf-8")
+        else:
+            text = mime.text()
+        if CLIPBOARD_FORMAT not in text:
+            self.statusBar().showMessage("The clipboard holds no Voronka steps", 4000)
+            return
+        new_ids = self.document.paste_text(text)
+        self.scene.select_nodes(new_ids)
+
+    def duplicate(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if ids:
+            self.scene.select_nodes(self.document.paste_text(self.document.copy_text(ids)))
+
+    def delete_selection(self) -> None:
+        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        for item in self.scene.items():
+            if item.flags() & item.GraphicsItemFlag.ItemIsSelectable:
+                item.setSelected(True)
+
+    def auto_layout(self) -> None:
+        self.document.apply_layout(auto_layout(self.document.scenario))
+        self.view.fit_all()
+
+    def validate_now(self) -> None:
+        self.document.revalidate()
+        self.problems_dock.show()
+        self.problems_dock.raise_()
+
+    def set_theme(self, name: str) -> None:
+        self.theme_name = name
+        self.scene.set_theme(name)
+        settings().setValue("theme", name)
+
+    # --- quick search ----------------------------------------------------------------------
+    def open_quick_search_at_cursor(self) -> None:
+        self.open_quick_search(self.view.cursor_scene_pos())
+
+    def open_quick_search(
+        self, scene_pos: QPointF, source: str | None = None, exit_name: str | None = None
+    ) -> None:
+        self._search_target = (scene_pos, source, exit_name)
+        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
+        self.quick_search.popup_at(global_pos)
+
+    def _connection_dropped(self, scene_pos: QPointF, source: str, exit_name: str) -> None:
+        self.open_quick_search(scene_pos, source, exit_name)
+
+    def _quick_search_chosen(self, type_name: str) -> None:
+        position, source, exit_name = self._search_target
+        xy = (position.x(), position.y())
+        if source and exit_name:
+            node_id = self.document.add_connected_node(type_name, xy, source, exit_name)
+        else:
+            node_id = self.document.add_node(type_name, xy)
+        self.scene.select_nodes([node_id])
+
+    def _add_at_centre(self, type_name: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        node_id = self.document.add_node(type_name, (centre.x(), centre.y()))
+        self.scene.select_nodes([node_id])
+
+    # --- help ------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        rows = [
+            ("Tab / double-click", "Add a step at the cursor"),
+            ("Drag from an exit", "Connect; drop on empty canvas to add a connected step"),
+            ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
+            ("Ctrl+C, Ctrl+X, Ctrl+V", "Copy, cut, paste (also between windows)"),
+            ("Ctrl+D", "Duplicate"),
+            ("Del", "Delete the selection"),
+            ("Ctrl+A", "Select all"),
+            ("Wheel", "Zoom at the cursor"),
+            ("Middle button / Space+drag", "Pan"),
+            ("Ctrl+0 / Ctrl+Shift+0", "Fit all / fit selection"),
+            ("Ctrl+L", "Auto-layout"),
+            ("F7", "Validate"),
+        ]
+        text = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in rows)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Voronka",
+            "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
+            "simulate them and export them for runtime engines.",
+        )
+
+
+def _example_title(path: Path) -> str:
+    try:
+        return load_scenario(path).scenario.name or path.stem
+    except ScenarioFileError:
+        return path.stem
+
+
+def recent_files() -> list[Path]:
+    values = settings().value("recent_files", []) or []
+    if isinstance(values, str):
+        values = [values]
+    return [Path(v) for v in values if Path(v).exists()]
+
+
+def remember_recent(path: Path) -> None:
+    path = path.resolve()
+    paths = [p for p in recent_files() if p.resolve() != path]
+    settings().setValue("recent_files", [str(p) for p in [path, *paths][:MAX_RECENT]])
+    settings().setValue("last_folder", str(path.parent))

@@ -1,0 +1,142 @@
+"""The problems panel: the document's validation results, one row per problem, errors first.
+
+It only mirrors `EditorDocument.problems`; activating a row asks the main window to show the
+step, so fixing a problem starts with one click.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.document import EditorDocument
+from app.engine.validation import RULES, Problem, Severity
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+COLUMNS = ("", "Code", "Step", "Message")
+SEVERITY_COLUMN, CODE_COLUMN, STEP_COLUMN, MESSAGE_COLUMN = range(4)
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_ICONS = {
+    Severity.ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
+    Severity.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    Severity.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
+}
+_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_RULE_TITLES = {r.code: r.title for r in RULES}
+_EMPHASIS = re.compile(r"\*(\S(?:[^*]*\S)?)\*")
+
+
+def summary(problems: list[Problem]) -> str:
+    """`2 errors, 1 warning`; the all-clear names what validation proves."""
+    if not problems:
+        return "No problems — every exit is handled ✓"
+    counts = {s: sum(p.severity is s for p in problems) for s in _RANK}
+    return ", ".join(
+        f"{count} {_NOUNS[severity]}{'' if count == 1 else 's'}"
+        for severity, count in counts.items()
+        if count
+    )
+
+
+def plain_message(message: str) -> str:
+    """Validation marks exit names as *next* for documents; a list shows them in quotes."""
+    return _EMPHASIS.sub(r"‘\1’", message)
+
+
+def problem_node(problem: Problem) -> str | None:
+    """The step to show: the problem's node, else the source of the edge it concerns."""
+    if problem.node:
+        return problem.node
+    return problem.edge.source if problem.edge else None
+
+
+class ProblemsWidget(QWidget):
+    """Lists problems; a click or Enter on a row emits `node_activated` with the step's id."""
+
+    node_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document: EditorDocument | None = None
+
+        self.summary_label = QLabel()
+        font = self.summary_label.font()
+        font.setBold(True)
+        self.summary_label.setFont(font)
+
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(SEVERITY_COLUMN, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(CODE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(STEP_COLUMN, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(SEVERITY_COLUMN, 28)
+        header.resizeSection(STEP_COLUMN, 200)
+        self.tree.itemClicked.connect(self._on_item)
+        self.tree.itemActivated.connect(self._on_item)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.tree, 1)
+        self.set_problems([])
+
+    def set_document(self, document: EditorDocument | None) -> None:
+        if self._document is not None:
+            self._document.problems_changed.disconnect(self.set_problems)
+        self._document = document
+        if document is not None:
+            document.problems_changed.connect(self.set_problems)
+        self.set_problems(document.problems if document else [])
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        ordered = sorted(problems, key=lambda p: _RANK[p.severity])  # stable: keeps rule order
+        self.summary_label.setText(summary(ordered))
+        self.tree.clear()
+        self.tree.addTopLevelItems([self._row(p) for p in ordered])
+
+    def _row(self, problem: Problem) -> QTreeWidgetItem:
+        node_id = problem_node(problem)
+        step = self._step_title(node_id)
+        if problem.exit:
+            step = f"{step} · {problem.exit}" if step else problem.exit
+        message = plain_message(problem.message)
+        item = QTreeWidgetItem(["", problem.code, step, message])
+        item.setIcon(SEVERITY_COLUMN, self.style().standardIcon(_ICONS[problem.severity]))
+        item.setToolTip(SEVERITY_COLUMN, _NOUNS[problem.severity].capitalize())
+        item.setToolTip(CODE_COLUMN, _RULE_TITLES.get(problem.code, problem.code))
+        item.setToolTip(STEP_COLUMN, step)
+        item.setToolTip(MESSAGE_COLUMN, message)
+        item.setData(SEVERITY_COLUMN, NODE_ROLE, node_id)
+        return item
+
+    def _step_title(self, node_id: str | None) -> str:
+        if node_id is None:
+            return "Scenario"
+        node = self._document.scenario.nodes.get(node_id) if self._document else None
+        return node.display_title if node else node_id
+
+    def _on_item(self, item: QTreeWidgetItem) -> None:
+        node_id = item.data(SEVERITY_COLUMN, NODE_ROLE)
+        if node_id:
+            self.node_activated.emit(node_id)

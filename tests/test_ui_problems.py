@@ -1,0 +1,150 @@
+"""The problems panel mirrors the document's problems and leads to the step of each."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.document import EditorDocument
+from app.engine.model import Edge
+from app.engine.serialization import load_scenario
+from app.engine.validation import RULES, Problem, Severity
+from app.resources import EXAMPLES
+from app.ui.problems import (
+    CODE_COLUMN,
+    MESSAGE_COLUMN,
+    STEP_COLUMN,
+    ProblemsWidget,
+    plain_message,
+    summary,
+)
+
+
+@pytest.fixture
+def document() -> EditorDocument:
+    return EditorDocument(load_scenario(EXAMPLES / "abandoned_cart.json").scenario)
+
+
+@pytest.fixture
+def panel(qtbot, document) -> ProblemsWidget:
+    widget = ProblemsWidget()
+    qtbot.addWidget(widget)
+    widget.set_document(document)
+    widget.resize(900, 300)
+    widget.show()
+    return widget
+
+
+def _break(document: EditorDocument) -> None:
+    """Cut the ‘did not buy’ exit and add an unconnected switch: errors and warnings."""
+    edge = next(e for e in document.scenario.edges if e.target == "exit_lost")
+    document.remove([], [edge])
+    document.add_node("switch", (0, 0))
+    document.revalidate()
+
+
+def _rows(panel: ProblemsWidget) -> list[tuple[str, str, str]]:
+    tree = panel.tree
+    return [
+        tuple(tree.topLevelItem(i).text(c) for c in (CODE_COLUMN, STEP_COLUMN, MESSAGE_COLUMN))
+        for i in range(tree.topLevelItemCount())
+    ]
+
+
+def test_a_clean_scenario_says_every_exit_is_handled(panel):
+    assert panel.tree.topLevelItemCount() == 0
+    assert panel.summary_label.text() == "No problems — every exit is handled ✓"
+
+
+def test_rows_match_the_problems_errors_first(panel, document):
+    _break(document)
+    problems = document.problems
+    assert problems
+    assert [code for code, _, _ in _rows(panel)] == [p.code for p in problems]
+    assert [m for _, _, m in _rows(panel)] == [plain_message(p.message) for p in problems]
+    ranks = [("error", "warning", "info").index(p.severity) for p in problems]
+    assert ranks == sorted(ranks)
+    steps = {s for _, s, _ in _rows(panel)}
+    assert "Switch · else" in steps
+
+
+def test_summary_counts_by_severity(panel, document):
+    _break(document)
+    errors = sum(p.severity is Severity.ERROR for p in document.problems)
+    assert panel.summary_label.text().startswith(f"{errors} error")
+    assert summary([Problem("V1", Severity.ERROR, "x")] * 2) == "2 errors"
+    assert (
+        summary([Problem("V1", Severity.ERROR, "x"), Problem("V2", Severity.WARNING, "y")])
+        == "1 error, 1 warning"
+    )
+
+
+def test_unsorted_problems_are_shown_errors_first(panel):
+    panel.set_problems(
+        [
+            Problem("V302", Severity.WARNING, "late", "remind_email"),
+            Problem("V102", Severity.ERROR, "dangling", "wait_1h", "next"),
+        ]
+    )
+    assert _rows(panel) == [
+        ("V102", "Wait 1 hour · next", "dangling"),
+        ("V302", "E-mail: you left something in your cart", "late"),
+    ]
+
+
+def test_clicking_a_row_emits_the_node_id(panel, qtbot):
+    panel.set_problems(
+        [
+            Problem("V102", Severity.ERROR, "dangling", "wait_1h", "next"),
+            Problem("V302", Severity.WARNING, "late", "remind_email"),
+        ]
+    )
+    item = panel.tree.topLevelItem(1)
+    point = panel.tree.visualItemRect(item).center()
+    with qtbot.waitSignal(panel.node_activated) as signal:
+        qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert signal.args == ["remind_email"]
+
+
+def test_activating_a_row_with_the_keyboard_emits_the_node_id(panel, qtbot):
+    panel.set_problems([Problem("V102", Severity.ERROR, "dangling", "wait_1h", "next")])
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    panel.tree.setFocus()
+    with qtbot.waitSignal(panel.node_activated) as signal:
+        qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+    assert signal.args == ["wait_1h"]
+
+
+def test_a_problem_without_a_step_emits_nothing(panel, qtbot):
+    panel.set_problems([Problem("V101", Severity.ERROR, "no entry")])
+    assert _rows(panel) == [("V101", "Scenario", "no entry")]
+    with qtbot.assertNotEmitted(panel.node_activated):
+        panel.tree.itemClicked.emit(panel.tree.topLevelItem(0), 0)
+
+
+def test_an_edge_problem_points_at_its_source(panel, qtbot):
+    edge = Edge("wait_1h", "next", "remind_email")
+    panel.set_problems([Problem("V103", Severity.ERROR, "twice", edge=edge)])
+    with qtbot.waitSignal(panel.node_activated) as signal:
+        panel.tree.itemClicked.emit(panel.tree.topLevelItem(0), 0)
+    assert signal.args == ["wait_1h"]
+
+
+def test_the_code_tooltip_is_the_rule_title(panel):
+    rule = RULES[0]
+    panel.set_problems([Problem(rule.code, rule.severity, "x", "wait_1h")])
+    assert panel.tree.topLevelItem(0).toolTip(CODE_COLUMN) == rule.title
+
+
+def test_emphasised_exit_names_read_as_quotes():
+    assert plain_message("no step after *next*: lost") == "no step after ‘next’: lost"
+    assert plain_message("age * 2 > x * 3") == "age * 2 > x * 3"
+
+
+def test_the_panel_follows_the_document_and_lets_go_of_it(panel, document):
+    _break(document)
+    assert panel.tree.topLevelItemCount() == len(document.problems)
+    panel.set_document(None)
+    assert panel.tree.topLevelItemCount() == 0
+    document.revalidate()
+    assert panel.tree.topLevelItemCount() == 0
