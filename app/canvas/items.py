@@ -39,6 +39,7 @@ PORT_RADIUS = 5.0
 PORT_HIT = 9.0
 LOD_DETAIL = 0.55  # below this zoom, cards show only a large title and their ports
 LOD_BLOCK = 0.18  # below this zoom, cards are plain blocks
+OVERVIEW_TITLE_MAX_PT = 19.0
 Z_FRAME, Z_EDGE, Z_NODE, Z_DRAG = -10.0, 0.0, 1.0, 5.0
 
 _TITLE_FONT = QFont("DejaVu Sans", 9, QFont.Weight.DemiBold)
@@ -46,18 +47,25 @@ _BODY_FONT = QFont("DejaVu Sans", 8)
 _ICON_FONT = QFont("DejaVu Sans", 10)
 
 
-def place(item: QGraphicsItem, position: tuple[float, float]) -> None:
-    """Put an item exactly where the model says: the model's position is the truth, so grid
-    snapping (for the user's drags) is bypassed."""
-    item.placing = True
-    item.setPos(QPointF(*position))
-    item.placing = False
+def exit_labels(node: Node) -> dict[str, str]:
+    """Port labels: a switch case's or split variant's own label (with its weight), so the
+    canvas reads "VIP", "A · 50 %" rather than internal ids."""
+    key = {"switch": "cases", "split": "variants"}.get(node.type)
+    items = node.params.get(key) if key else None
+    labels: dict[str, str] = {}
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        label = str(item.get("label") or item["id"])
+        weight = item.get("weight")
+        if node.type == "split" and isinstance(weight, int | float):
+            label = f"{label} · {weight:g} %"
+        labels[item["id"]] = label
+    return labels
 
 
-def snapped(item: QGraphicsItem, value: QPointF) -> QPointF:
-    if getattr(item, "placing", False) or not item.canvas.snap:
-        return value
-    return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+def snap_to_grid(position: QPointF) -> QPointF:
+    return QPointF(round(position.x() / GRID) * GRID, round(position.y() / GRID) * GRID)
 
 
 class NodeItem(QGraphicsItem):
@@ -72,7 +80,6 @@ class NodeItem(QGraphicsItem):
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
         self.setZValue(Z_NODE)
         self.setAcceptHoverEvents(True)
@@ -88,16 +95,26 @@ class NodeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.width, self.height = node_size(node)
         self.title = node.display_title
-        self.summary = summarize(node, self.canvas.document.scenario)
+        self._summary: str | None = None  # worked out on first close-up paint or hover
         self.exits = node.exits
+        self.exit_labels = exit_labels(node)
         spec = node.spec
         self.category = spec.category if spec else Category.ACTION
         self.has_input = node.has_input
         self.icon = TYPE_ICONS.get(node.type, CATEGORY_ICONS[self.category])
         self.placeholder = node.is_placeholder
-        self.setToolTip(f"{self.title}\n{self.summary}")
-        place(self, node.position)
+        self.setPos(QPointF(*node.position))
         self.update()
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            self._summary = summarize(self.node, self.canvas.document.scenario)
+        return self._summary
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setToolTip(f"{self.title}\n{self.summary}")
+        super().hoverEnterEvent(event)
 
     # --- geometry --------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -191,14 +208,17 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(colour)
         painter.drawRoundedRect(rect, 8, 8)
         font = QFont(_TITLE_FONT)
-        font.setPointSizeF(min(_TITLE_FONT.pointSizeF() / lod, 40))
+        font.setPointSizeF(min(_TITLE_FONT.pointSizeF() / lod, OVERVIEW_TITLE_MAX_PT))
         painter.setFont(font)
         painter.setPen(QColor("white"))
+        painter.save()
+        painter.setClipRect(rect)
         painter.drawText(
-            rect.adjusted(8, 4, -8, -4),
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            rect.adjusted(10, 6, -10, -6),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
             self.title,
         )
+        painter.restore()
         radius = min(PORT_RADIUS / lod * 0.6, PORT_ROW_HEIGHT / 2)
         for index, exit_name in enumerate(self.exits):
             y = HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT
@@ -219,7 +239,7 @@ class NodeItem(QGraphicsItem):
             painter.drawText(
                 QRectF(10, y - PORT_ROW_HEIGHT / 2, self.width - 24, PORT_ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                exit_name,
+                self.exit_labels.get(exit_name, exit_name),
             )
             centre = QPointF(self.width, y)
             if dangling:  # the hole in the sieve: an open red port
@@ -243,13 +263,6 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(centre.x() - 8, -8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
 
     # --- interaction -----------------------------------------------------------------------
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
-            return snapped(self, value)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            self.canvas.node_item_moved(self.node_id)
-        return super().itemChange(change, value)
-
     def mousePressEvent(self, event) -> None:
         exit_name = self.exit_at(event.pos())
         if exit_name is not None and event.button() == Qt.MouseButton.LeftButton:
@@ -270,7 +283,6 @@ class AnnotationItem(QGraphicsItem):
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
         self.refresh()
 
@@ -287,7 +299,7 @@ class AnnotationItem(QGraphicsItem):
         colour = QColor(str(node.params.get("color") or ""))
         self.colour = colour if colour.isValid() else QColor("#E8F0FE")
         self.setZValue(Z_FRAME if self.is_frame else Z_NODE)
-        place(self, node.position)
+        self.setPos(QPointF(*node.position))
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -310,8 +322,14 @@ class AnnotationItem(QGraphicsItem):
             return
         if self.is_frame:
             painter.setPen(theme.text)
-            painter.setFont(QFont("DejaVu Sans", 13, QFont.Weight.Bold))
-            painter.drawText(rect.adjusted(14, 8, -14, -8), Qt.AlignmentFlag.AlignTop, self.text)
+            lod = option.levelOfDetailFromTransform(painter.worldTransform())
+            font = QFont("DejaVu Sans", int(min(max(13, 10 / lod), 40)), QFont.Weight.Bold)
+            painter.setFont(font)
+            inner = rect.adjusted(14, 8, -14, -8)
+            title = QFontMetrics(font).elidedText(
+                self.text, Qt.TextElideMode.ElideRight, int(inner.width())
+            )
+            painter.drawText(inner, Qt.AlignmentFlag.AlignTop, title)
         else:
             painter.setPen(QColor("#3A3A3A"))
             painter.setFont(_BODY_FONT)
@@ -320,11 +338,6 @@ class AnnotationItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
                 self.text,
             )
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
-            return snapped(self, value)
-        return super().itemChange(change, value)
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -338,9 +351,9 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.apply_theme()
 
-    def apply_theme(self) -> None:
+    def apply_theme(self, selected: bool = False) -> None:
         theme = self.canvas.theme
-        pen = QPen(theme.edge, 1.8)
+        pen = QPen(theme.selection if selected else theme.edge, 3 if selected else 1.8)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         self.setPen(pen)
 
@@ -352,13 +365,6 @@ class EdgeItem(QGraphicsPathItem):
         start = source.exit_port_scene_pos(self.edge.exit)
         end = target.input_port_scene_pos()
         self.setPath(bezier(start, end))
-
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
-            theme = self.canvas.theme
-            pen = QPen(theme.selection if value else theme.edge, 3 if value else 1.8)
-            self.setPen(pen)
-        return super().itemChange(change, value)
 
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:

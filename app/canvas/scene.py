@@ -18,7 +18,7 @@ from app.canvas.items import (
     EdgeItem,
     NodeItem,
     bezier,
-    place,
+    snap_to_grid,
 )
 from app.canvas.style import THEMES, Theme
 from app.document import EditorDocument
@@ -41,6 +41,8 @@ class FunnelScene(QGraphicsScene):
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_source: tuple[str, str] | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
+        # Edges touching each step, so a move or a change reroutes only its own edges.
+        self._edges_by_node: dict[str, set[Edge]] = {}
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         for node_id in document.scenario.nodes:
             self._add_node_item(node_id)
@@ -55,6 +57,8 @@ class FunnelScene(QGraphicsScene):
         document.edge_added.connect(self._on_edge_added)
         document.edge_removed.connect(self._on_edge_removed)
         document.problems_changed.connect(self.set_problems)
+        self._selected_edges: set[Edge] = set()
+        self.selectionChanged.connect(self._restyle_selected_edges)
         self.update_scene_rect()
 
     # --- mirroring -------------------------------------------------------------------------
@@ -65,6 +69,8 @@ class FunnelScene(QGraphicsScene):
         self.addItem(item)
 
     def _add_edge_item(self, edge: Edge) -> None:
+        self._edges_by_node.setdefault(edge.source, set()).add(edge)
+        self._edges_by_node.setdefault(edge.target, set()).add(edge)
         if edge.source not in self.node_items or edge.target not in self.node_items:
             return  # a broken edge from a damaged file: the Problems panel reports it
         item = EdgeItem(self, edge)
@@ -96,7 +102,8 @@ class FunnelScene(QGraphicsScene):
             return
         position = self.document.scenario.nodes[node_id].position
         if (item.pos().x(), item.pos().y()) != position:
-            place(item, position)
+            item.setPos(QPointF(*position))
+        self._reroute_edges_of(node_id)
         self.update_scene_rect()
 
     def _on_edge_added(self, edge: Edge) -> None:
@@ -104,27 +111,34 @@ class FunnelScene(QGraphicsScene):
         self._refresh_connected([edge.source])
 
     def _on_edge_removed(self, edge: Edge) -> None:
+        for end in (edge.source, edge.target):
+            self._edges_by_node.get(end, set()).discard(edge)
         item = self.edge_items.pop(edge, None)
         if item is not None:
             self.removeItem(item)
         self._refresh_connected([edge.source])
 
     def _refresh_connected(self, node_ids) -> None:
-        scenario = self.document.scenario
         for node_id in node_ids:
             item = self.node_items.get(node_id)
             if isinstance(item, NodeItem):
-                item.connected = {e.exit for e in scenario.edges_from(node_id)}
+                edges = self._edges_by_node.get(node_id, ())
+                item.connected = {e.exit for e in edges if e.source == node_id}
                 item.update()
 
-    def node_item_moved(self, node_id: str) -> None:
-        self._reroute_edges_of(node_id)
-
     def _reroute_edges_of(self, node_id: str) -> None:
-        for edge in self.document.scenario.edges_of(node_id):
+        for edge in self._edges_by_node.get(node_id, ()):
             item = self.edge_items.get(edge)
             if item is not None:
                 item.reroute()
+
+    def _restyle_selected_edges(self) -> None:
+        selected = set(self.selected_edges())
+        for edge in selected ^ self._selected_edges:
+            item = self.edge_items.get(edge)
+            if item is not None:
+                item.apply_theme(selected=edge in selected)
+        self._selected_edges = selected
 
     def set_problems(self, problems: list[Problem]) -> None:
         worst: dict[str, str] = {}
@@ -193,9 +207,27 @@ class FunnelScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.follow_drag()
+
+    def follow_drag(self) -> None:
+        """While steps are dragged: snap them to the grid and bend their edges along.
+        Done here rather than in each item's itemChange, which Qt would call (in Python) for
+        every flag, z-value and tooltip change of every item."""
+        for node_id in self._press_positions:
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            if self.snap:
+                item.setPos(snap_to_grid(item.pos()))
+            self._reroute_edges_of(node_id)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mousePressEvent(event)
+        self.begin_move()
+
+    def begin_move(self) -> None:
+        """Remember where the selected steps were, so the drag becomes one undo step."""
         self._press_positions = {
             node_id: self.document.scenario.nodes[node_id].position
             for node_id in self.selected_node_ids()

@@ -45,6 +45,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -1597,3 +1598,13 @@ def compile_condition(text: str, schema: ContactSchema = DEFAULT_SCHEMA) -> Cond
         first = issues[0]
         raise ExpressionError(first.message, first.column, first.end_column, kind=first.kind)
     return Condition(text, expr, schema)
+
+
+@lru_cache(maxsize=8192)
+def cached_parse(text: str) -> Expr | ExpressionError:
+    """Parse once per distinct text, returning the error instead of raising: validation and
+    the canvas re-read the same conditions on every edit."""
+    try:
+        return parse(text)
+    except ExpressionError as error:
+        return error

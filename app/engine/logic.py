@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from app.engine import expressions as ex
@@ -52,7 +51,7 @@ class Domain(NamedTuple):
             if self.lo > self.hi or (self.lo == self.hi and (self.lo_open or self.hi_open)):
                 return True
             return self.lo == self.hi and self.lo in self.excluded
-        return self.allowed is not None and not (self.allowed - self.excluded)
+        return self.allowed is not None and self.allowed <= self.excluded
 
     @property
     def empty(self) -> bool:
@@ -117,11 +116,12 @@ def _meet(facts: Facts, var: str, domain: Domain, base: Domain) -> Facts | None:
 
 
 def join_facts(alternatives: Iterable[Facts]) -> Facts | None:
-    """The facts that hold on every alternative (None when there is none)."""
-    result: dict[str, Domain] | None = None
+    """The facts that hold on every alternative (None when there is none). Facts are never
+    mutated, so a single alternative is returned as it is, not copied."""
+    result: Facts | None = None
     for facts in alternatives:
-        if result is None:
-            result = dict(facts)
+        if result is None or facts is result:
+            result = facts
             continue
         result = {k: result[k].join(facts[k]) for k in result.keys() & facts.keys()}
     return result
@@ -142,9 +142,10 @@ class Reasoner:
 
     def __init__(self, schema: ContactSchema):
         self.schema = schema
-        # Keyed by identity: parsed trees are shared (cached_parse), and hashing a frozen
-        # tree walks all of it on every lookup.
+        # Keyed by identity: parsed trees are shared (expressions.cached_parse), and hashing
+        # a frozen tree walks all of it on every lookup.
         self._atoms: dict[int, tuple[ex.Expr, _Atom | None]] = {}
+        self._from_top: dict[tuple[int, bool], tuple[ex.Expr, list[Facts]]] = {}
 
     def base(self, var: str) -> Domain:
         """What is known with no condition passed: non-nullable fields are always present."""
@@ -166,6 +167,15 @@ class Reasoner:
 
     def assume(self, facts: Facts, expr: ex.Expr, truth: bool) -> list[Facts]:
         """Alternatives of facts under which `expr` has the value `truth` ([] = impossible)."""
+        if facts is TOP:  # entries and "on its own" checks: the same conditions recur
+            key = (id(expr), truth)
+            cached = self._from_top.get(key)
+            if cached is None:
+                cached = self._from_top[key] = (expr, self._assume(facts, expr, truth))
+            return cached[1]
+        return self._assume(facts, expr, truth)
+
+    def _assume(self, facts: Facts, expr: ex.Expr, truth: bool) -> list[Facts]:
         match expr:
             case ex.Not(operand=operand):
                 return self.assume(facts, operand, not truth)
@@ -309,19 +319,10 @@ def _node_conditions(node: Any) -> list[tuple[str, ex.Expr | None]]:
     return []
 
 
-@lru_cache(maxsize=8192)
-def cached_parse(text: str) -> ex.Expr | ex.ExpressionError:
-    """Parse once per distinct text: validation re-reads the same conditions on every edit."""
-    try:
-        return ex.parse(text)
-    except ex.ExpressionError as error:
-        return error
-
-
 def _parse(text: object) -> ex.Expr | None:
     if not isinstance(text, str) or not text.strip():
         return None
-    parsed = cached_parse(text)
+    parsed = ex.cached_parse(text)
     return None if isinstance(parsed, ex.ExpressionError) else parsed
 
 
@@ -373,9 +374,12 @@ def entry_facts(reasoner: Reasoner, node: Any) -> list[Facts]:
     return reasoner.assume(TOP, cond, True) if cond is not None else [TOP]
 
 
-def branch_facts(ctx: Context) -> dict[str, Facts]:
-    """Facts on the input of every reachable step: a worklist to a fixpoint, widened in loops."""
-    reasoner = Reasoner(ctx.schema)
+def branch_facts(ctx: Context, reasoner: Reasoner) -> dict[str, Facts]:
+    """Facts on the input of every reachable step: a worklist to a fixpoint, widened in loops.
+    Only variables some branching step tests are tracked: the rest cannot change a verdict."""
+    relevant = _tested_variables(ctx, reasoner)
+    if not relevant:
+        return dict.fromkeys(ctx.reachable, TOP)
     rank = _topological_rank(ctx)
     incoming: dict[str, dict[tuple[str, str], Facts]] = {}
     facts: dict[str, Facts] = {}
@@ -385,28 +389,54 @@ def branch_facts(ctx: Context) -> dict[str, Facts]:
     for entry in ctx.entries:
         joined = join_facts(entry_facts(reasoner, ctx.flow[entry]))
         if joined is not None:
-            facts[entry] = joined
+            facts[entry] = {k: v for k, v in joined.items() if k in relevant}
             heapq.heappush(work, (rank[entry], entry))
             queued.add(entry)
     while work:
         _, node_id = heapq.heappop(work)
         queued.discard(node_id)
         node = ctx.flow[node_id]
-        for exit_name, alternatives in exit_facts(reasoner, node, facts[node_id]).items():
-            out = join_facts(alternatives)
-            for key, target in ctx.successors[node_id]:
-                if key != exit_name or out is None:
-                    continue
-                incoming.setdefault(target, {})[(node_id, exit_name)] = out
-                visits[target] = visits.get(target, 0) + 1
-                merged = join_facts(incoming[target].values()) or TOP
-                if visits[target] > MAX_VISITS:
-                    merged = TOP  # widen: a loop keeps changing facts, assume nothing
-                if (facts.get(target) != merged or target not in facts) and target not in queued:
-                    heapq.heappush(work, (rank[target], target))
-                    queued.add(target)
-                facts[target] = merged
+        if node.type in ("condition", "switch"):
+            outs = {
+                x: join_facts(alts)
+                for x, alts in exit_facts(reasoner, node, facts[node_id]).items()
+            }
+        else:
+            after = _after_node(node, facts[node_id])
+            if after is not facts[node_id]:
+                after = {k: v for k, v in after.items() if k in relevant}
+            outs = dict.fromkeys(node.exits, after)
+        for exit_name, target in ctx.successors[node_id]:
+            out = outs.get(exit_name)
+            if out is None:
+                continue
+            incoming.setdefault(target, {})[(node_id, exit_name)] = out
+            visits[target] = visits.get(target, 0) + 1
+            merged = join_facts(incoming[target].values()) or TOP
+            if visits[target] > MAX_VISITS:
+                merged = TOP  # widen: a loop keeps changing facts, assume nothing
+            before = facts.get(target)
+            if (before is None or (before is not merged and before != merged)) and (
+                target not in queued
+            ):
+                heapq.heappush(work, (rank[target], target))
+                queued.add(target)
+            facts[target] = merged
     return facts
+
+
+def _tested_variables(ctx: Context, reasoner: Reasoner) -> set[str]:
+    """Variables the conditions of condition and switch steps test."""
+    tested: set[str] = set()
+    for node in ctx.flow.values():
+        for _, cond in _node_conditions(node):
+            if cond is None:
+                continue
+            for sub in ex.walk(cond):
+                atom = reasoner.atom(sub)
+                if atom is not None:
+                    tested.add(atom.var)
+    return tested
 
 
 def _topological_rank(ctx: Context) -> dict[str, int]:
@@ -444,8 +474,8 @@ class Finding:
 
 def logic_findings(ctx: Context) -> list[Finding]:
     """Branches no contact arriving at a step can take, and overlapping switch cases."""
-    facts = branch_facts(ctx)
     reasoner = Reasoner(ctx.schema)
+    facts = branch_facts(ctx, reasoner)
     return list(_findings(ctx, reasoner, facts))
 
 
@@ -463,13 +493,12 @@ def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iter
         if node.type not in ("condition", "switch") or node_id not in facts:
             continue
         title = f"‘{node.display_title}’"
-        alone = exit_facts(reasoner, node, TOP)
         here = exit_facts(reasoner, node, facts[node_id])
         for exit_name, alternatives in here.items():
             if alternatives:
                 continue
             code, why = "V401", "the conditions contacts passed before already rule it out"
-            if not alone.get(exit_name):
+            if not exit_facts(reasoner, node, TOP).get(exit_name):
                 code, why = "V402", "its condition can never lead there, for any contact"
                 if node.type == "condition":
                     why = f"the condition is always {'false' if exit_name == 'yes' else 'true'}"

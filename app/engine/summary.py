@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.engine.contact_schema import WEEKDAYS
 from app.engine.durations import DurationError, duration_words, parse_duration
-from app.engine.expressions import ExpressionError, parse, to_words
+from app.engine.expressions import ExpressionError, cached_parse, to_words
 from app.engine.model import Node, Product, Scenario
 from app.engine.templates import preview_context, sample_contact
 
@@ -269,10 +270,16 @@ def _condition_words(text: Any) -> str:
     """The condition in plain words; "" when there is none."""
     if not isinstance(text, str) or not text.strip():
         return ""
-    try:
-        return to_words(parse(text))
-    except (ExpressionError, RecursionError):  # deep nesting overflows the parser's stack
+    return _words(text)
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> str:
+    """Cached by text: every card shows its condition, and the canvas redraws them often."""
+    parsed = cached_parse(text)
+    if isinstance(parsed, ExpressionError):
         return "⚠ cannot read condition"
+    return to_words(parsed)
 
 
 def _duration(value: Any) -> str:

@@ -21,7 +21,8 @@ from app.engine import expressions, templates
 from app.engine.catalog import MESSAGE_TYPES, ParamKind
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
-from app.engine.logic import Finding, cached_parse, logic_findings
+from app.engine.expressions import cached_parse
+from app.engine.logic import Finding, logic_findings
 from app.engine.model import Edge, Node, Scenario
 
 
@@ -776,31 +777,34 @@ def _unscheduled_messages(ctx: Context, quiet_start: str, quiet_end: str) -> lis
     """Messages some path reaches at an unknown hour. Entries and events happen at any hour;
     a send-window wait outside quiet hours fixes the hour; waits of whole days keep it; any
     other delay (hours, a wait-for-event's *happened*) makes it unknown again."""
+    effect = {n: _schedule_effect(node, quiet_start, quiet_end) for n, node in ctx.flow.items()}
     seen: set[tuple[str, bool]] = set()
     stack = [(entry, False) for entry in ctx.entries]
     while stack:
-        node_id, scheduled = stack.pop()
-        if (node_id, scheduled) in seen:
+        state = stack.pop()
+        if state in seen:
             continue
-        seen.add((node_id, scheduled))
-        node = ctx.flow[node_id]
+        seen.add(state)
+        node_id, scheduled = state
+        changes = effect[node_id]
         for exit_name, target in ctx.successors[node_id]:
-            stack.append(
-                (target, _scheduled_after(node, exit_name, scheduled, quiet_start, quiet_end))
-            )
+            stack.append((target, changes.get(exit_name, scheduled)))
     return [n for n, node in ctx.flow.items() if node.type in MESSAGE_TYPES and (n, False) in seen]
 
 
-def _scheduled_after(
-    node: Node, exit_name: str, scheduled: bool, quiet_start: str, quiet_end: str
-) -> bool:
+def _schedule_effect(node: Node, quiet_start: str, quiet_end: str) -> dict[str, bool]:
+    """What leaving a step by each exit does to "the hour is outside quiet hours": a send
+    window sets it, a delay of hours or an event at any hour clears it; exits not listed
+    keep it (whole days keep the hour)."""
     if node.type == "wait":
         if node.params.get("mode") == "window":
-            return not _window_overlaps_quiet(node, quiet_start, quiet_end)
-        return scheduled and _whole_days(node.params.get("duration"))
+            return {"next": not _window_overlaps_quiet(node, quiet_start, quiet_end)}
+        return {} if _whole_days(node.params.get("duration")) else {"next": False}
     if node.type == "wait_event":
-        return scheduled and exit_name == "timeout" and _whole_days(node.params.get("timeout"))
-    return scheduled
+        if _whole_days(node.params.get("timeout")):
+            return {"happened": False}
+        return {"happened": False, "timeout": False}
+    return {}
 
 
 def _whole_days(text: object) -> bool:
