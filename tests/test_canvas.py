@@ -206,7 +206,7 @@ def test_a_dangling_exit_is_drawn_open_and_the_node_has_a_badge(qtbot) -> None:
     item = window.scene.node_items["wait_purchase"]
     assert "timeout" not in item.connected and "happened" in item.connected
     assert item.severity == "error"
-    assert window.problems_label.text().startswith("⚠ 1 errors")
+    assert window.problems_label.text().startswith("⚠ 1 error,")
 
 
 def test_zoom_to_fit_contains_every_item(qtbot) -> None:

@@ -205,13 +205,23 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar_main")
         toolbar.setMovable(False)
+        # The menu's Undo/Redo name the step ("Undo Move ‘Wait’"); the toolbar stays short.
+        stack = self.document.undo_stack
+        tb_undo = self._action("Undo", stack.undo)
+        tb_redo = self._action("Redo", stack.redo)
+        tb_undo.setEnabled(stack.canUndo())
+        tb_redo.setEnabled(stack.canRedo())
+        stack.canUndoChanged.connect(tb_undo.setEnabled)
+        stack.canRedoChanged.connect(tb_redo.setEnabled)
+        stack.undoTextChanged.connect(lambda text: tb_undo.setToolTip(f"Undo {text}"))
+        stack.redoTextChanged.connect(lambda text: tb_redo.setToolTip(f"Redo {text}"))
         for action in (
             self.act_new,
             self.act_open,
             self.act_save,
             None,
-            self.act_undo,
-            self.act_redo,
+            tb_undo,
+            tb_redo,
             None,
             self.act_add_step,
             self.act_layout,
@@ -255,7 +265,9 @@ class MainWindow(QMainWindow):
         errors = sum(p.severity is Severity.ERROR for p in problems)
         warnings = sum(p.severity is Severity.WARNING for p in problems)
         if errors or warnings:
-            self.problems_label.setText(f"⚠ {errors} errors, {warnings} warnings")
+            self.problems_label.setText(
+                f"⚠ {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            )
         else:
             self.problems_label.setText("✓ every exit is handled")
         flow = sum(1 for _ in self.document.scenario.flow_nodes())
@@ -482,6 +494,10 @@ class MainWindow(QMainWindow):
             "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
             "simulate them and export them for runtime engines.",
         )
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def _example_title(path: Path) -> str:
