@@ -213,8 +213,6 @@ class MainWindow(QMainWindow):
         tb_redo.setEnabled(stack.canRedo())
         stack.canUndoChanged.connect(tb_undo.setEnabled)
         stack.canRedoChanged.connect(tb_redo.setEnabled)
-        stack.undoTextChanged.connect(lambda text: tb_undo.setToolTip(f"Undo {text}"))
-        stack.redoTextChanged.connect(lambda text: tb_redo.setToolTip(f"Redo {text}"))
         for action in (
             self.act_new,
             self.act_open,
