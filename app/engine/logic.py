@@ -405,14 +405,15 @@ def branch_facts(ctx: Context, reasoner: Reasoner) -> dict[str, Facts]:
             after = _after_node(node, facts[node_id])
             if after is not facts[node_id]:
                 after = {k: v for k, v in after.items() if k in relevant}
-            outs = dict.fromkeys(node.exits, after)
+            outs = dict.fromkeys(ctx.exits_of[node_id], after)
         for exit_name, target in ctx.successors[node_id]:
             out = outs.get(exit_name)
             if out is None:
                 continue
-            incoming.setdefault(target, {})[(node_id, exit_name)] = out
+            arriving = incoming.setdefault(target, {})
+            arriving[(node_id, exit_name)] = out
             visits[target] = visits.get(target, 0) + 1
-            merged = join_facts(incoming[target].values()) or TOP
+            merged = out if len(arriving) == 1 else join_facts(arriving.values()) or TOP
             if visits[target] > MAX_VISITS:
                 merged = TOP  # widen: a loop keeps changing facts, assume nothing
             before = facts.get(target)

@@ -98,15 +98,19 @@ class Context:
         return {n.id: n for n in self.scenario.flow_nodes()}
 
     @cached_property
+    def exits_of(self) -> dict[str, tuple[str, ...]]:
+        """Each flow step's exits, worked out once (switch and split derive them from params)."""
+        return {n: node.exits for n, node in self.flow.items()}
+
+    @cached_property
     def valid_edges(self) -> list[Edge]:
         """Edges between existing flow nodes from an exit the source really has."""
+        exits = self.exits_of
+        with_input = {n for n, node in self.flow.items() if node.has_input}
         return [
             e
             for e in self.scenario.edges
-            if e.source in self.flow
-            and e.target in self.flow
-            and e.exit in self.flow[e.source].exits
-            and self.flow[e.target].has_input
+            if e.source in exits and e.target in with_input and e.exit in exits[e.source]
         ]
 
     @cached_property
