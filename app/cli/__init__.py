@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import db, validate
+from app.cli import db, export, validate
 
-COMMANDS = (validate, db)
+COMMANDS = (validate, db, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
