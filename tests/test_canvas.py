@@ -243,3 +243,19 @@ def test_title_shows_unsaved_changes(qtbot) -> None:
     assert not window.isWindowModified()
     window.document.add_node("note", (0, 0))
     assert window.isWindowModified() and window.document.title.endswith("*")
+
+
+def test_far_zoom_shows_one_overview_instead_of_every_card(qtbot) -> None:
+    window = example_window(qtbot, "post_sale_nps")
+    scene = window.scene
+    window.view.set_zoom(0.05)
+    assert scene.overview_on and scene.overview.isVisible()
+    cards = [i for i in scene.node_items.values() if isinstance(i, NodeItem)]
+    assert not any(card.isVisible() for card in cards)
+    assert not any(edge.isVisible() for edge in scene.edge_items.values())
+    blocks = sum(len(rects) for _, rects in scene.overview._blocks)
+    assert blocks == len(cards) and len(scene.overview._lines) == len(scene.edge_items)
+    window.document.add_node("message", (0, 3000))  # edits while zoomed out show up too
+    assert sum(len(rects) for _, rects in scene.overview._blocks) == blocks + 1
+    window.view.set_zoom(1.0)
+    assert not scene.overview.isVisible() and all(card.isVisible() for card in cards)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -94,12 +94,14 @@ class NodeItem(QGraphicsItem):
         node = self.node
         self.prepareGeometryChange()
         self.width, self.height = node_size(node)
+        self.rect = QRectF(0, 0, self.width, self.height)
         self.title = node.display_title
         self._summary: str | None = None  # worked out on first close-up paint or hover
         self.exits = node.exits
         self.exit_labels = exit_labels(node)
         spec = node.spec
         self.category = spec.category if spec else Category.ACTION
+        self.colour = self.canvas.theme.categories[self.category]
         self.has_input = node.has_input
         self.icon = TYPE_ICONS.get(node.type, CATEGORY_ICONS[self.category])
         self.placeholder = node.is_placeholder
@@ -145,14 +147,16 @@ class NodeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        theme = self.canvas.theme
-        colour = theme.categories[self.category]
-        rect = QRectF(0, 0, self.width, self.height)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        selected = self.isSelected()
-        if lod < LOD_BLOCK:
-            painter.fillRect(rect, theme.selection if selected else colour)
+        lod = painter.worldTransform().m11()  # the canvas never rotates or shears
+        if lod < LOD_BLOCK:  # far out: a block, with as few Python calls as possible
+            painter.fillRect(
+                self.rect, self.canvas.theme.selection if self.isSelected() else self.colour
+            )
             return
+        theme = self.canvas.theme
+        colour = self.colour
+        rect = self.rect
+        selected = self.isSelected()
         if lod < LOD_DETAIL:
             self._paint_overview(painter, theme, colour, lod, selected)
             return
@@ -373,3 +377,48 @@ def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     path = QPainterPath(start)
     path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
     return path
+
+
+class OverviewItem(QGraphicsItem):
+    """The whole funnel far zoomed out, drawn in one go: a block per step and a line per edge.
+
+    Below the block zoom each card would be a few pixels, yet Qt would still call each card's
+    Python `paint` and draw each edge path; one item drawing everything with a handful of C++
+    calls keeps a 10,000-step overview fast. The scene shows it instead of the cards and edges.
+    """
+
+    def __init__(self, canvas: FunnelScene):
+        super().__init__()
+        self.canvas = canvas
+        self.setZValue(Z_EDGE)
+        self._bounds = QRectF()
+        self._blocks: list[tuple[QColor, list[QRectF]]] = []
+        self._lines: list = []
+        self.stale = True
+
+    def rebuild(self) -> None:
+        """Re-read positions from the card items (after edits, only when next shown)."""
+        self.prepareGeometryChange()
+        blocks: dict[str, tuple[QColor, list[QRectF]]] = {}
+        for item in self.canvas.node_items.values():
+            if isinstance(item, NodeItem):
+                rect = item.rect.translated(item.pos())
+                blocks.setdefault(item.colour.name(), (item.colour, []))[1].append(rect)
+        self._blocks = list(blocks.values())
+        self._lines = [
+            QLineF(edge.path().pointAtPercent(0), edge.path().pointAtPercent(1))
+            for edge in self.canvas.edge_items.values()
+        ]
+        self._bounds = self.canvas.itemsBoundingRect()
+        self.stale = False
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setPen(QPen(self.canvas.theme.edge, 0))
+        painter.drawLines(self._lines)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for colour, rects in self._blocks:
+            painter.setBrush(colour)
+            painter.drawRects(rects)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
@@ -18,15 +18,23 @@ class Minimap(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setRenderHints(QPainter.RenderHint.Antialiasing)
         self.setMinimumSize(200, 130)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
         main_view.horizontalScrollBar().valueChanged.connect(self.viewport().update)
         main_view.verticalScrollBar().valueChanged.connect(self.viewport().update)
         main_view.zoom_changed.connect(lambda _: self.viewport().update())
-        main_view.scene().changed.connect(lambda _: self.refit())
+        # Scene changes arrive with every drag step; the overview follows a moment later, so
+        # a large funnel is not redrawn twice per mouse move.
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(300)
+        self._refit_timer.timeout.connect(self.refit)
+        main_view.scene().changed.connect(lambda _: self._refit_timer.start())
 
     def refit(self) -> None:
         rect = self.scene().itemsBoundingRect()
         if not rect.isEmpty():
             self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        self.viewport().update()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

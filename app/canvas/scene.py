@@ -17,6 +17,7 @@ from app.canvas.items import (
     AnnotationItem,
     EdgeItem,
     NodeItem,
+    OverviewItem,
     bezier,
     snap_to_grid,
 )
@@ -43,11 +44,18 @@ class FunnelScene(QGraphicsScene):
         self._press_positions: dict[str, tuple[float, float]] = {}
         # Edges touching each step, so a move or a change reroutes only its own edges.
         self._edges_by_node: dict[str, set[Edge]] = {}
-        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.overview_on = False
+        # Fill without an index, then index once: inserting into the BSP tree item by item
+        # costs more than building it in one go.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         for node_id in document.scenario.nodes:
             self._add_node_item(node_id)
         for edge in document.scenario.edges:
             self._add_edge_item(edge)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.overview = OverviewItem(self)
+        self.overview.setVisible(False)
+        self.addItem(self.overview)
         self._refresh_connected(document.scenario.nodes)
         self.set_problems(document.problems)
         document.node_added.connect(self._on_node_added)
@@ -57,6 +65,15 @@ class FunnelScene(QGraphicsScene):
         document.edge_added.connect(self._on_edge_added)
         document.edge_removed.connect(self._on_edge_removed)
         document.problems_changed.connect(self.set_problems)
+        for signal in (
+            document.node_added,
+            document.node_removed,
+            document.node_changed,
+            document.node_moved,
+            document.edge_added,
+            document.edge_removed,
+        ):
+            signal.connect(self._overview_outdated)
         self._selected_edges: set[Edge] = set()
         self.selectionChanged.connect(self._restyle_selected_edges)
         self.update_scene_rect()
@@ -65,6 +82,7 @@ class FunnelScene(QGraphicsScene):
     def _add_node_item(self, node_id: str) -> None:
         node = self.document.scenario.nodes[node_id]
         item = AnnotationItem(self, node_id) if node.is_annotation else NodeItem(self, node_id)
+        item.setVisible(node.is_annotation or not self.overview_on)
         self.node_items[node_id] = item
         self.addItem(item)
 
@@ -74,6 +92,7 @@ class FunnelScene(QGraphicsScene):
         if edge.source not in self.node_items or edge.target not in self.node_items:
             return  # a broken edge from a damaged file: the Problems panel reports it
         item = EdgeItem(self, edge)
+        item.setVisible(not self.overview_on)
         self.edge_items[edge] = item
         self.addItem(item)
         item.reroute()
@@ -140,6 +159,26 @@ class FunnelScene(QGraphicsScene):
                 item.apply_theme(selected=edge in selected)
         self._selected_edges = selected
 
+    def _overview_outdated(self, _changed: object) -> None:
+        self.overview.stale = True
+        if self.overview_on:
+            self.overview.rebuild()
+            self.overview.update()
+
+    def set_overview(self, on: bool) -> None:
+        """Far zoomed out, one overview item stands in for every card and edge."""
+        if on == self.overview_on:
+            return
+        self.overview_on = on
+        if on and self.overview.stale:
+            self.overview.rebuild()
+        for item in self.node_items.values():
+            if isinstance(item, NodeItem):
+                item.setVisible(not on)
+        for item in self.edge_items.values():
+            item.setVisible(not on)
+        self.overview.setVisible(on)
+
     def set_problems(self, problems: list[Problem]) -> None:
         worst: dict[str, str] = {}
         for problem in problems:
@@ -157,6 +196,8 @@ class FunnelScene(QGraphicsScene):
         self.theme = THEMES[name]
         for item in self.edge_items.values():
             item.apply_theme()
+        for item in self.node_items.values():
+            item.refresh()
         self.update()
 
     def update_scene_rect(self) -> None:

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QGraphicsView
 from app.canvas.scene import FunnelScene
 
 NODE_TYPE_MIME = "application/x-voronka-node-type"
-MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+MIN_ZOOM, MAX_ZOOM = 0.0002, 4.0
+OVERVIEW_ZOOM = 0.08  # below this, the scene draws one overview instead of every card
 ZOOM_STEP = 1.15
 
 
@@ -42,6 +43,10 @@ class FunnelView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        self.funnel_scene.set_overview(self.zoom < OVERVIEW_ZOOM)
         self.zoom_changed.emit(self.zoom)
 
     def zoom_in(self) -> None:
@@ -62,7 +67,7 @@ class FunnelView(QGraphicsView):
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
             self.set_zoom(1.5)
-        self.zoom_changed.emit(self.zoom)
+        self._zoomed()
 
     def fit_all(self) -> None:
         self.fit_rect(self.funnel_scene.itemsBoundingRect())
