@@ -119,8 +119,17 @@ class ContactSchema:
     custom_attributes: frozenset[str] = frozenset()
     _by_name: dict[str, ContactField] = field(init=False, repr=False, compare=False)
 
+    _hash: int = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+        # Schemas key the validator's caches; hashing every field on each lookup was slow.
+        object.__setattr__(
+            self, "_hash", hash((self.fields, self.tags, self.events, self.custom_attributes))
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def find(self, name: str) -> ContactField | None:
         return self._by_name.get(name)

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import networkx as nx
+
 from app.engine import expressions as ex
 from app.engine.contact_schema import ContactSchema, FieldType
 
@@ -443,24 +445,11 @@ def _tested_variables(ctx: Context, reasoner: Reasoner) -> set[str]:
 def _topological_rank(ctx: Context) -> dict[str, int]:
     """Reverse post-order from the entries: in an acyclic funnel every step is processed once,
     after all the steps that lead to it."""
-    order: list[str] = []
-    seen: set[str] = set()
-    for entry in ctx.entries:
-        if entry in seen:
-            continue
-        seen.add(entry)
-        stack = [(entry, iter(ctx.successors[entry]))]
-        while stack:
-            node_id, successors = stack[-1]
-            for _, target in successors:
-                if target not in seen:
-                    seen.add(target)
-                    stack.append((target, iter(ctx.successors[target])))
-                    break
-            else:
-                stack.pop()
-                order.append(node_id)
-    return {node_id: index for index, node_id in enumerate(reversed(order))}
+    if not ctx.entries:
+        return {}
+    order = list(nx.dfs_postorder_nodes(ctx.graph, ctx.source))
+    order.reverse()
+    return {node_id: index for index, node_id in enumerate(order)}
 
 
 @dataclass(frozen=True)

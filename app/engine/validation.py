@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 import networkx as nx
 
 from app.engine import expressions, templates
-from app.engine.catalog import MESSAGE_TYPES, ParamKind
+from app.engine.catalog import MESSAGE_TYPES, NodeType, ParamKind
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import cached_parse
@@ -96,6 +96,13 @@ class Context:
     @cached_property
     def flow(self) -> dict[str, Node]:
         return {n.id: n for n in self.scenario.flow_nodes()}
+
+    source = _SOURCE  # the virtual node before every entry, for searches from all entries
+
+    @cached_property
+    def specs(self) -> dict[str, NodeType | None]:
+        """Each flow step's catalog entry, looked up once."""
+        return {n: node.spec for n, node in self.flow.items()}
 
     @cached_property
     def exits_of(self) -> dict[str, tuple[str, ...]]:
@@ -468,7 +475,7 @@ def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
 @rule("V114", Severity.ERROR, "A duration or time cannot be read")
 def _durations(ctx: Context) -> Iterator[Problem]:
     for node in ctx.flow.values():
-        spec = node.spec
+        spec = ctx.specs[node.id]
         if spec is None:
             continue
         for param in spec.params:
@@ -516,7 +523,7 @@ def _placeholders(ctx: Context) -> Iterator[Problem]:
 @rule("V116", Severity.ERROR, "A parameter is missing or out of range")
 def _param_values(ctx: Context) -> Iterator[Problem]:
     for node in ctx.flow.values():
-        spec = node.spec
+        spec = ctx.specs[node.id]
         if spec is None:
             continue
         for param in spec.params:
@@ -631,7 +638,7 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
 @rule("V203", Severity.ERROR, "A message template cannot be read or names unknown data")
 def _templates(ctx: Context) -> Iterator[Problem]:
     for node in ctx.flow.values():
-        spec = node.spec
+        spec = ctx.specs[node.id]
         if spec is None:
             continue
         for param in spec.params:
