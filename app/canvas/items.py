@@ -22,9 +22,10 @@ from app.canvas.style import CATEGORY_ICONS, TYPE_ICONS
 from app.engine.catalog import Category
 from app.engine.geometry import (
     HEADER_HEIGHT,
+    NODE_WIDTH,
     PORT_ROW_HEIGHT,
     SUMMARY_HEIGHT,
-    exit_port_offset,
+    card_height,
     input_port_offset,
     node_size,
 )
@@ -68,6 +69,13 @@ def snap_to_grid(position: QPointF) -> QPointF:
     return QPointF(round(position.x() / GRID) * GRID, round(position.y() / GRID) * GRID)
 
 
+_MOVABLE = (
+    QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+)
+_INPUT_PORT = QPointF(*input_port_offset())
+_FIRST_PORT = QPointF(NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + PORT_ROW_HEIGHT / 2)
+
+
 class NodeItem(QGraphicsItem):
     """A step card: header with icon and title, a summary line, one labelled port per exit."""
 
@@ -77,10 +85,7 @@ class NodeItem(QGraphicsItem):
         self.node_id = node_id
         self.severity: str | None = None
         self.connected: set[str] = set()
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-        )
+        self.setFlags(_MOVABLE)
         self.setZValue(Z_NODE)
         self.setAcceptHoverEvents(True)
         self.refresh()
@@ -92,19 +97,25 @@ class NodeItem(QGraphicsItem):
     def refresh(self) -> None:
         """Re-read title, summary, exits and size from the model."""
         node = self.node
-        self.prepareGeometryChange()
-        self.width, self.height = node_size(node)
-        self.rect = QRectF(0, 0, self.width, self.height)
-        self.title = node.display_title
-        self._summary: str | None = None  # worked out on first close-up paint or hover
-        self.exits = node.exits
-        self.exit_labels = exit_labels(node)
         spec = node.spec
+        self.prepareGeometryChange()
+        self.exits = spec.exits_for(node.params) if spec else node.placeholder_exits
+        self.width, self.height = NODE_WIDTH, card_height(len(self.exits))
+        self.rect = QRectF(0, 0, self.width, self.height)
+        self.title = node.title or (spec.label if spec else node.type)
+        self._summary: str | None = None  # worked out on first close-up paint or hover
+        self.exit_labels = exit_labels(node)
+        self.port_offsets = {
+            exit_name: QPointF(
+                NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT
+            )
+            for index, exit_name in enumerate(self.exits)
+        }
         self.category = spec.category if spec else Category.ACTION
         self.colour = self.canvas.theme.categories[self.category]
-        self.has_input = node.has_input
+        self.has_input = spec.has_input if spec else True
         self.icon = TYPE_ICONS.get(node.type, CATEGORY_ICONS[self.category])
-        self.placeholder = node.is_placeholder
+        self.placeholder = spec is None
         self.setPos(QPointF(*node.position))
         self.update()
 
@@ -128,10 +139,10 @@ class NodeItem(QGraphicsItem):
         return path
 
     def exit_port_scene_pos(self, exit_name: str) -> QPointF:
-        return self.mapToScene(QPointF(*exit_port_offset(self.node, exit_name)))
+        return self.mapToScene(self.port_offsets.get(exit_name, _FIRST_PORT))
 
     def input_port_scene_pos(self) -> QPointF:
-        return self.mapToScene(QPointF(*input_port_offset()))
+        return self.mapToScene(_INPUT_PORT)
 
     def exit_at(self, local: QPointF) -> str | None:
         """The exit whose port (or its label row) is under a point, for starting a connection."""
@@ -356,10 +367,7 @@ class EdgeItem(QGraphicsPathItem):
         self.apply_theme()
 
     def apply_theme(self, selected: bool = False) -> None:
-        theme = self.canvas.theme
-        pen = QPen(theme.selection if selected else theme.edge, 3 if selected else 1.8)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        self.setPen(pen)
+        self.setPen(self.canvas.edge_pens[selected])
 
     def reroute(self) -> None:
         source = self.canvas.node_items.get(self.edge.source)

@@ -27,6 +27,16 @@ from app.engine.model import Edge
 from app.engine.validation import Problem, Severity
 
 
+def edge_pens(theme: Theme) -> dict[bool, QPen]:
+    """The pens of connections, plain and selected, made once per theme and shared."""
+    pens = {}
+    for selected in (False, True):
+        pen = QPen(theme.selection if selected else theme.edge, 3 if selected else 1.8)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pens[selected] = pen
+    return pens
+
+
 class FunnelScene(QGraphicsScene):
     status_message = Signal(str)
     # (scene position, source node, exit): a connection dropped on empty canvas
@@ -36,6 +46,7 @@ class FunnelScene(QGraphicsScene):
         super().__init__()
         self.document = document
         self.theme: Theme = THEMES[theme]
+        self.edge_pens = edge_pens(self.theme)
         self.snap = True
         self.node_items: dict[str, NodeItem | AnnotationItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
@@ -194,6 +205,7 @@ class FunnelScene(QGraphicsScene):
 
     def set_theme(self, name: str) -> None:
         self.theme = THEMES[name]
+        self.edge_pens = edge_pens(self.theme)
         for item in self.edge_items.values():
             item.apply_theme()
         for item in self.node_items.values():

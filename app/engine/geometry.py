@@ -21,8 +21,12 @@ def node_size(node: Node) -> tuple[float, float]:
         return (_number(node.params.get("width"), 600.0), _number(node.params.get("height"), 400.0))
     if node.type == "note":
         return NOTE_SIZE
-    rows = max(1, len(node.exits))
-    return (NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + rows * PORT_ROW_HEIGHT + BOTTOM_PADDING)
+    return (NODE_WIDTH, card_height(len(node.exits)))
+
+
+def card_height(exit_count: int) -> float:
+    """A card's height: header, summary line, one row per exit (at least one row)."""
+    return HEADER_HEIGHT + SUMMARY_HEIGHT + max(1, exit_count) * PORT_ROW_HEIGHT + BOTTOM_PADDING
 
 
 def exit_port_offset(node: Node, exit_name: str) -> tuple[float, float]:
