@@ -76,23 +76,30 @@ _INPUT_PORT = QPointF(*input_port_offset())
 _FIRST_PORT = QPointF(NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + PORT_ROW_HEIGHT / 2)
 
 
-class NodeItem(QGraphicsItem):
-    """A step card: header with icon and title, a summary line, one labelled port per exit."""
+class StepItem(QGraphicsItem):
+    """What cards, notes and frames share: the step's id, selection and dragging."""
 
     def __init__(self, canvas: FunnelScene, node_id: str):
         super().__init__()
         self.canvas = canvas
         self.node_id = node_id
         self.severity: str | None = None
-        self.connected: set[str] = set()
         self.setFlags(_MOVABLE)
-        self.setZValue(Z_NODE)
-        self.setAcceptHoverEvents(True)
-        self.refresh()
 
     @property
     def node(self) -> Node:
         return self.canvas.document.scenario.nodes[self.node_id]
+
+
+class NodeItem(StepItem):
+    """A step card: header with icon and title, a summary line, one labelled port per exit."""
+
+    def __init__(self, canvas: FunnelScene, node_id: str):
+        super().__init__(canvas, node_id)
+        self.connected: set[str] = set()
+        self.setZValue(Z_NODE)
+        self.setAcceptHoverEvents(True)
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-read title, summary, exits and size from the model."""
@@ -287,23 +294,12 @@ class NodeItem(QGraphicsItem):
         super().mousePressEvent(event)
 
 
-class AnnotationItem(QGraphicsItem):
+class AnnotationItem(StepItem):
     """A stage frame (`group`) behind the steps, or a sticky `note`."""
 
     def __init__(self, canvas: FunnelScene, node_id: str):
-        super().__init__()
-        self.canvas = canvas
-        self.node_id = node_id
-        self.severity: str | None = None
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-        )
+        super().__init__(canvas, node_id)
         self.refresh()
-
-    @property
-    def node(self) -> Node:
-        return self.canvas.document.scenario.nodes[self.node_id]
 
     def refresh(self) -> None:
         node = self.node

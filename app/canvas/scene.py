@@ -18,6 +18,7 @@ from app.canvas.items import (
     EdgeItem,
     NodeItem,
     OverviewItem,
+    StepItem,
     bezier,
     snap_to_grid,
 )
@@ -48,7 +49,7 @@ class FunnelScene(QGraphicsScene):
         self.theme: Theme = THEMES[theme]
         self.edge_pens = edge_pens(self.theme)
         self.snap = True
-        self.node_items: dict[str, NodeItem | AnnotationItem] = {}
+        self.node_items: dict[str, StepItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
         self._drag_line: QGraphicsPathItem | None = None
         self._drag_source: tuple[str, str] | None = None
@@ -220,11 +221,7 @@ class FunnelScene(QGraphicsScene):
 
     # --- selection -------------------------------------------------------------------------
     def selected_node_ids(self) -> list[str]:
-        return [
-            item.node_id
-            for item in self.selectedItems()
-            if isinstance(item, NodeItem | AnnotationItem)
-        ]
+        return [item.node_id for item in self.selectedItems() if isinstance(item, StepItem)]
 
     def selected_edges(self) -> list[Edge]:
         return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]

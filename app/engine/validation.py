@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import Any
 
 import networkx as nx
 
 from app.engine import expressions, templates
-from app.engine.catalog import MESSAGE_TYPES, NodeType, ParamKind
+from app.engine.catalog import MESSAGE_TYPES, NodeType, ParamKind, ParamSpec
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import cached_parse
@@ -103,6 +104,16 @@ class Context:
     def specs(self) -> dict[str, NodeType | None]:
         """Each flow step's catalog entry, looked up once."""
         return {n: node.spec for n, node in self.flow.items()}
+
+    @cached_property
+    def param_values(self) -> list[tuple[Node, ParamSpec, Any]]:
+        """(step, parameter spec, value) for every parameter of every known flow step."""
+        return [
+            (node, param, node.params.get(param.name))
+            for node_id, node in self.flow.items()
+            if (spec := self.specs[node_id]) is not None
+            for param in spec.params
+        ]
 
     @cached_property
     def exits_of(self) -> dict[str, tuple[str, ...]]:
@@ -474,25 +485,20 @@ def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
 
 @rule("V114", Severity.ERROR, "A duration or time cannot be read")
 def _durations(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        spec = ctx.specs[node.id]
-        if spec is None:
-            continue
-        for param in spec.params:
-            value = node.params.get(param.name)
-            if param.kind is ParamKind.DURATION and value not in (None, ""):
-                if node.type == "wait" and node.params.get("mode") == "window":
-                    continue
-                try:
-                    parse_duration(value)
-                except DurationError as error:
-                    yield ctx.problem("V114", f"{_q(node)}, {param.label}: {error}", node.id)
-            if param.kind is ParamKind.TIME and value not in (None, "") and not _is_time(value):
-                yield ctx.problem(
-                    "V114",
-                    f"{_q(node)}, {param.label}: ‘{value}’ is not a time; write it as HH:MM",
-                    node.id,
-                )
+    for node, param, value in ctx.param_values:
+        if param.kind is ParamKind.DURATION and value not in (None, ""):
+            if node.type == "wait" and node.params.get("mode") == "window":
+                continue
+            try:
+                parse_duration(value)
+            except DurationError as error:
+                yield ctx.problem("V114", f"{_q(node)}, {param.label}: {error}", node.id)
+        if param.kind is ParamKind.TIME and value not in (None, "") and not _is_time(value):
+            yield ctx.problem(
+                "V114",
+                f"{_q(node)}, {param.label}: ‘{value}’ is not a time; write it as HH:MM",
+                node.id,
+            )
     cap = ctx.scenario.settings.frequency_cap
     if cap is not None:
         try:
@@ -522,33 +528,28 @@ def _placeholders(ctx: Context) -> Iterator[Problem]:
 
 @rule("V116", Severity.ERROR, "A parameter is missing or out of range")
 def _param_values(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        spec = ctx.specs[node.id]
-        if spec is None:
-            continue
-        for param in spec.params:
-            value = node.params.get(param.name)
-            where = f"{_q(node)}, {param.label}"
-            if param.kind is ParamKind.CHOICE and value is not None and param.choices:
-                if value not in param.choices and param.name not in ("event",):
-                    yield ctx.problem(
-                        "V116",
-                        f"{where}: ‘{value}’ is not one of {', '.join(param.choices)}",
-                        node.id,
-                    )
-            elif param.kind in (ParamKind.NUMBER, ParamKind.INTEGER) and value is not None:
-                number = _real(value)
-                if number is None:
-                    yield ctx.problem("V116", f"{where}: {value!r} is not a number", node.id)
-                elif (param.minimum is not None and number < param.minimum) or (
-                    param.maximum is not None and number > param.maximum
-                ):
-                    bounds = f"from {param.minimum:g}" + (
-                        f" to {param.maximum:g}" if param.maximum is not None else ""
-                    )
-                    yield ctx.problem(
-                        "V116", f"{where}: {number:g} is out of range ({bounds})", node.id
-                    )
+    for node, param, value in ctx.param_values:
+        where = f"{_q(node)}, {param.label}"
+        if param.kind is ParamKind.CHOICE and value is not None and param.choices:
+            if value not in param.choices and param.name not in ("event",):
+                yield ctx.problem(
+                    "V116",
+                    f"{where}: ‘{value}’ is not one of {', '.join(param.choices)}",
+                    node.id,
+                )
+        elif param.kind in (ParamKind.NUMBER, ParamKind.INTEGER) and value is not None:
+            number = _real(value)
+            if number is None:
+                yield ctx.problem("V116", f"{where}: {value!r} is not a number", node.id)
+            elif (param.minimum is not None and number < param.minimum) or (
+                param.maximum is not None and number > param.maximum
+            ):
+                bounds = f"from {param.minimum:g}" + (
+                    f" to {param.maximum:g}" if param.maximum is not None else ""
+                )
+                yield ctx.problem(
+                    "V116", f"{where}: {number:g} is out of range ({bounds})", node.id
+                )
 
 
 def _real(value: object) -> float | None:
@@ -637,16 +638,11 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
 
 @rule("V203", Severity.ERROR, "A message template cannot be read or names unknown data")
 def _templates(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        spec = ctx.specs[node.id]
-        if spec is None:
+    for node, param, text in ctx.param_values:
+        if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
             continue
-        for param in spec.params:
-            text = node.params.get(param.name)
-            if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
-                continue
-            for issue in _template_issues(text, ctx.schema):
-                yield ctx.problem("V203", f"{_q(node)}, {param.label}: {issue}", node.id)
+        for issue in _template_issues(text, ctx.schema):
+            yield ctx.problem("V203", f"{_q(node)}, {param.label}: {issue}", node.id)
 
 
 @rule("V204", Severity.ERROR, "An event is unknown")
