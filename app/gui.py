@@ -50,4 +50,9 @@ def run(paths: Sequence[str]) -> int:
         window = MainWindow()
         window.show()
         windows.append(window)
-    return app.exec()
+    status = app.exec()
+    # Mime data still on the clipboard when Qt shuts down crashes PySide (seen offscreen with
+    # 6.11); the copied steps do not outlive the application anyway without a clipboard manager.
+    if QApplication.clipboard().ownsClipboard():
+        QApplication.clipboard().clear()
+    return status

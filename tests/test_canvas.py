@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,15 @@ from app.ui.palette import node_type_mime_data
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("VORONKA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     # Closing a modified window asks (a modal dialog); tests close windows with work in them.
     monkeypatch.setattr(MainWindow, "confirm_discard", lambda self: True)
+    yield
+    # Mime data left on the clipboard outlives the test's objects and crashes Qt at exit.
+    QApplication.clipboard().clear()
 
 
 def open_window(qtbot, document: EditorDocument | None = None) -> MainWindow:
