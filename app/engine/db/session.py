@@ -1,0 +1,109 @@
+"""Where the contact database lives and how it is opened: always migrated to the newest schema.
+
+The default is an SQLite file in the user's data directory (zero setup); `VORONKA_DB` or an
+explicit URL selects any SQLAlchemy database, e.g. `postgresql+psycopg://…` for a team.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_VAR = "VORONKA_DB"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """A database that cannot be opened or used, with a message saying which and why."""
+
+
+def default_database_path() -> Path:
+    return Path(platformdirs.user_data_dir("voronka", appauthor=False)) / "contacts.sqlite3"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to open: the explicit one, else $VORONKA_DB, else the default SQLite file."""
+    chosen = url or os.environ.get(ENV_VAR) or f"sqlite:///{default_database_path()}"
+    try:
+        make_url(chosen)
+    except ArgumentError as error:
+        source = "--db" if url else ENV_VAR if os.environ.get(ENV_VAR) else "default"
+        raise DatabaseError(f"{source}: {chosen!r} is not a database URL ({error})") from None
+    return chosen
+
+
+def create_database_engine(url: str | None = None) -> Engine:
+    """An Engine for the URL, without migrating (tests build old schemas with it)."""
+    resolved = make_url(database_url(url))
+    if resolved.get_backend_name() != "sqlite":
+        return create_engine(resolved, pool_pre_ping=True)
+    if resolved.database and resolved.database != ":memory:":
+        folder = Path(resolved.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseError(
+                f"cannot create the folder {folder} for the database: {error.strerror}"
+            ) from None
+    engine = create_engine(resolved)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # pysqlite starts transactions only before DML, so DDL and a failed import would not be
+    # atomic; we take over with an explicit BEGIN (the SQLAlchemy-documented recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: unique-index upkeep in bulk imports
+    cursor.close()
+
+
+def _alembic_config(connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` in one transaction; nothing to do costs one query."""
+    with engine.begin() as connection:
+        config = _alembic_config(connection)
+        if revision == "head":
+            heads = set(ScriptDirectory.from_config(config).get_heads())
+            current = set(MigrationContext.configure(connection).get_current_heads())
+            if current == heads:
+                return
+        command.upgrade(config, revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def open_database(url: str | None = None) -> Engine:
+    """The Engine for `url` (see `database_url`), migrated to the newest schema."""
+    engine = create_database_engine(url)
+    try:
+        migrate(engine)
+    except Exception as error:
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open the database {where}: {reason}") from error
+    return engine
