@@ -260,6 +260,6 @@ def test_far_zoom_shows_one_overview_instead_of_every_card(qtbot) -> None:
     blocks = sum(len(rects) for _, rects in scene.overview._blocks)
     assert blocks == len(cards) and len(scene.overview._lines) == len(scene.edge_items)
     window.document.add_node("message", (0, 3000))  # edits while zoomed out show up too
-    assert sum(len(rects) for _, rects in scene.overview._blocks) == blocks + 1
+    qtbot.waitUntil(lambda: sum(len(r) for _, r in scene.overview._blocks) == blocks + 1)
     window.view.set_zoom(1.0)
     assert not scene.overview.isVisible() and all(card.isVisible() for card in cards)

@@ -7,7 +7,7 @@ for the original edit and for undo/redo alike.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -24,6 +24,7 @@ from app.canvas.items import (
 )
 from app.canvas.style import THEMES, Theme
 from app.document import EditorDocument
+from app.engine.geometry import node_size
 from app.engine.model import Edge
 from app.engine.validation import Problem, Severity
 
@@ -65,6 +66,10 @@ class FunnelScene(QGraphicsScene):
         for edge in document.scenario.edges:
             self._add_edge_item(edge)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self._follow_model = QTimer(self)
+        self._follow_model.setSingleShot(True)
+        self._follow_model.setInterval(0)
+        self._follow_model.timeout.connect(self._catch_up)
         self.overview = OverviewItem(self)
         self.overview.setVisible(False)
         self.addItem(self.overview)
@@ -112,7 +117,7 @@ class FunnelScene(QGraphicsScene):
     def _on_node_added(self, node_id: str) -> None:
         self._add_node_item(node_id)
         self._refresh_connected([node_id])
-        self.update_scene_rect()
+        self._follow_model.start()
 
     def _on_node_removed(self, node_id: str) -> None:
         item = self.node_items.pop(node_id, None)
@@ -135,7 +140,7 @@ class FunnelScene(QGraphicsScene):
         if (item.pos().x(), item.pos().y()) != position:
             item.setPos(QPointF(*position))
         self._reroute_edges_of(node_id)
-        self.update_scene_rect()
+        self._follow_model.start()
 
     def _on_edge_added(self, edge: Edge) -> None:
         self._add_edge_item(edge)
@@ -173,7 +178,13 @@ class FunnelScene(QGraphicsScene):
 
     def _overview_outdated(self, _changed: object) -> None:
         self.overview.stale = True
-        if self.overview_on:
+        self._follow_model.start()
+
+    def _catch_up(self) -> None:
+        """Once a burst of model events is over (an auto-layout moves every step): the scene
+        rect and, when shown, the overview — once, not once per event."""
+        self.update_scene_rect()
+        if self.overview_on and self.overview.stale:
             self.overview.rebuild()
             self.overview.update()
 
@@ -214,10 +225,23 @@ class FunnelScene(QGraphicsScene):
         self.update()
 
     def update_scene_rect(self) -> None:
-        """Scene rect from the items' bounds, with a margin to scroll into."""
-        bounds = self.itemsBoundingRect()
+        """Scene rect from the steps' positions and sizes (edges stay between them), with a
+        margin to scroll into; cheaper than asking Qt for every item's bounds."""
+        nodes = self.document.scenario.nodes.values()
+        if not nodes:
+            self.setSceneRect(QRectF(-800, -500, 1600, 1000))
+            return
+        sizes = [(n.position, node_size(n)) for n in nodes]
+        left = min(x for (x, _), _ in sizes)
+        top = min(y for (_, y), _ in sizes)
+        right = max(x + w for (x, _), (w, _) in sizes)
+        bottom = max(y + h for (_, y), (_, h) in sizes)
         margin = 600
-        self.setSceneRect(bounds.adjusted(-margin, -margin, margin, margin))
+        self.setSceneRect(
+            QRectF(
+                left - margin, top - margin, right - left + 2 * margin, bottom - top + 2 * margin
+            )
+        )
 
     # --- selection -------------------------------------------------------------------------
     def selected_node_ids(self) -> list[str]:

@@ -240,12 +240,14 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.document
-        doc.title_changed.connect(lambda _: self._update_title())
-        doc.problems_changed.connect(lambda _: self._update_counts())
-        doc.node_added.connect(lambda _: self._update_counts())
-        doc.node_removed.connect(lambda _: self._update_counts())
-        self.view.zoom_changed.connect(lambda _: self._update_counts())
-        self.scene.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        # Bound methods, not lambdas: Qt drops them when this window goes, while the document
+        # (and its validation timer) may outlive it.
+        doc.title_changed.connect(self._update_title)
+        doc.problems_changed.connect(self._update_counts)
+        doc.node_added.connect(self._update_counts)
+        doc.node_removed.connect(self._update_counts)
+        self.view.zoom_changed.connect(self._update_counts)
+        self.scene.status_message.connect(self._show_status)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.connection_dropped_in_space.connect(self._connection_dropped)
         self.view.quick_search_requested.connect(self.open_quick_search)
@@ -254,11 +256,14 @@ class MainWindow(QMainWindow):
         self.problems.node_activated.connect(self.focus_node)
 
     # --- state display ---------------------------------------------------------------------
-    def _update_title(self) -> None:
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    def _update_title(self, *_: object) -> None:
         self.setWindowTitle(f"{self.document.title.rstrip('*')}[*] — Voronka")
         self.setWindowModified(self.document.modified)
 
-    def _update_counts(self) -> None:
+    def _update_counts(self, *_: object) -> None:
         problems = self.document.problems
         errors = sum(p.severity is Severity.ERROR for p in problems)
         warnings = sum(p.severity is Severity.WARNING for p in problems)
