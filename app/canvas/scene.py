@@ -24,6 +24,7 @@ from app.canvas.items import (
 )
 from app.canvas.style import THEMES, Theme
 from app.document import EditorDocument
+from app.engine.gc_pause import cycle_collector_paused
 from app.engine.geometry import node_size
 from app.engine.model import Edge
 from app.engine.validation import Problem, Severity
@@ -61,10 +62,11 @@ class FunnelScene(QGraphicsScene):
         # Fill without an index, then index once: inserting into the BSP tree item by item
         # costs more than building it in one go.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        for node_id in document.scenario.nodes:
-            self._add_node_item(node_id)
-        for edge in document.scenario.edges:
-            self._add_edge_item(edge)
+        with cycle_collector_paused():
+            for node_id in document.scenario.nodes:
+                self._add_node_item(node_id)
+            for edge in document.scenario.edges:
+                self._add_edge_item(edge)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self._follow_model = QTimer(self)
         self._follow_model.setSingleShot(True)
