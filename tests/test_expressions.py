@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference_jsonlogic import run_jsonlogic
 
 from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema, FieldType
 from app.engine.expressions import (
@@ -49,7 +48,6 @@ from app.engine.expressions import (
     walk,
 )
 
-VALIDATORS = Path(__file__).resolve().parents[1] / "tools" / "validators"
 SCHEMA = ContactSchema(
     tags=frozenset({"cats", "dogs", "vip"}),
     custom_attributes=frozenset({"loyalty", "score"}),
@@ -191,21 +189,6 @@ def test_source_text_round_trips(text):
 
 
 # --------------------------------------------------------------------------- JsonLogic
-
-
-def run_jsonlogic(items: list[dict]) -> list[dict]:
-    """All rules through the reference json-logic-js in one Node process."""
-    if not (VALIDATORS / "node_modules" / "json-logic-js").is_dir():
-        pytest.skip("json-logic-js missing: npm ci --prefix tools/validators --no-audit --no-fund")
-    completed = subprocess.run(
-        ["node", str(VALIDATORS / "jsonlogic_eval.js")],
-        input=json.dumps(items),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(completed.stdout)
 
 
 @pytest.fixture(scope="module")

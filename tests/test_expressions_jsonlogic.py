@@ -7,16 +7,12 @@ cases and a seeded random corpus, all evaluated by Node in one run.
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-from pathlib import Path
 
 import pytest
+from reference_jsonlogic import run_jsonlogic
 
 from app.engine.expressions import ExpressionError, evaluate, parse, to_jsonlogic
-
-VALIDATORS = Path(__file__).resolve().parents[1] / "tools" / "validators"
 
 # Operators documented at jsonlogic.com and implemented by json-logic-js 2.0.5 that the
 # export may use; anything else would be a private dialect other runtimes cannot read.
@@ -41,21 +37,6 @@ EXPORTED_OPERATORS = {
     "/",
     "cat",
 }
-
-
-def run_jsonlogic(items: list[dict]) -> list[dict]:
-    """All rules through the reference json-logic-js in one Node process."""
-    if not (VALIDATORS / "node_modules" / "json-logic-js").is_dir():
-        pytest.skip("json-logic-js missing: npm ci --prefix tools/validators --no-audit --no-fund")
-    completed = subprocess.run(
-        ["node", str(VALIDATORS / "jsonlogic_eval.js")],
-        input=json.dumps(items),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(completed.stdout)
 
 
 def operators(rule: object) -> set[str]:
