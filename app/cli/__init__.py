@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import db, export, validate
+from app.cli import db, export, simulate, validate
 
-COMMANDS = (validate, db, export)
+COMMANDS = (validate, db, export, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
