@@ -36,6 +36,7 @@ from app.engine.db.session import (
 from app.engine.db.versioning import data_version
 from app.engine.expressions import ExpressionError, columns_needed, evaluate, evaluate_columns
 from app.engine.expressions import parse as parse_condition
+from app.engine.templates import preview_context, render
 
 PG_ENV = "VORONKA_TEST_PG"
 TODAY = date(2025, 3, 1)
@@ -393,6 +394,20 @@ def test_sql_counts_equal_the_dict_and_numpy_evaluators(demo_engine, now) -> Non
         assert by_sql == by_dict == by_numpy, text
     # The table is meaningful: most conditions select some contacts but not all.
     assert sum(0 < count_matching(demo_engine, t, now=now) < 1500 for t in CONDITIONS) > 30
+
+
+def test_a_record_carries_the_latest_abandoned_cart_for_templates(demo_engine) -> None:
+    with Session(demo_engine) as session:
+        records = list(iter_contact_records(session, NOW))
+        carts = session.scalars(sa.select(Event).where(Event.type == "cart_abandoned")).all()
+    with_cart = [r for r in records if "cart" in r]
+    abandoned = [r for r in records if r["events"].get("cart_abandoned", {}).get("count")]
+    assert with_cart and len(with_cart) == len(abandoned)
+    cart = with_cart[0]["cart"]
+    assert cart["items"] and {"name", "price"} <= set(cart["items"][0])
+    assert cart["value"] in {event.amount for event in carts}
+    rendered = render("{{ cart.items[0].name }}", preview_context(with_cart[0], cart=cart))
+    assert rendered == cart["items"][0]["name"]
 
 
 def test_the_count_is_one_sql_statement_with_bound_values(demo_engine) -> None:

@@ -36,7 +36,8 @@ PLAIN_FIELDS = (
 
 
 def contact_record(contact: Contact, now: datetime | None = None) -> dict[str, Any]:
-    """Fields, tags, event summaries (as of `now`), custom attributes and calendar values."""
+    """Fields, tags, event summaries (as of `now`), custom attributes, calendar values and,
+    for a contact who abandoned a cart, that cart (`cart.items`, `cart.value`)."""
     moment = utc_naive(now)
     record: dict[str, Any] = {name: getattr(contact, name) for name in PLAIN_FIELDS}
     record.update(
@@ -53,12 +54,21 @@ def contact_record(contact: Contact, now: datetime | None = None) -> dict[str, A
         **calendar_values(moment),
     )
     events: dict[str, dict[str, Any]] = {}
+    last_cart = None
     for event in contact.events:
         if event.occurred_at > moment:
             continue
         entry = events.setdefault(event.type, {"count": 0, "last": event.occurred_at})
         entry["count"] += 1
         entry["last"] = max(entry["last"], event.occurred_at)
+        if event.type == "cart_abandoned" and (
+            last_cart is None or event.occurred_at >= last_cart.occurred_at
+        ):
+            last_cart = event
+    if last_cart is not None:
+        # Templates read `cart.items[0].name`: the latest abandoned cart is the one meant.
+        items = (last_cart.payload or {}).get("items") or []
+        record["cart"] = {"items": items, "value": last_cart.amount or record["cart_value"]}
     record["events"] = {
         name: {"count": entry["count"], "days_since": whole_days(moment, entry["last"])}
         for name, entry in events.items()
