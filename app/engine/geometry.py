@@ -29,12 +29,6 @@ def card_height(exit_count: int) -> float:
     return HEADER_HEIGHT + SUMMARY_HEIGHT + max(1, exit_count) * PORT_ROW_HEIGHT + BOTTOM_PADDING
 
 
-def exit_port_offset(node: Node, exit_name: str) -> tuple[float, float]:
-    """Where an exit's port sits, relative to the top-left corner (on the right edge)."""
-    index = node.exits.index(exit_name) if exit_name in node.exits else 0
-    return (NODE_WIDTH, HEADER_HEIGHT + SUMMARY_HEIGHT + (index + 0.5) * PORT_ROW_HEIGHT)
-
-
 def input_port_offset() -> tuple[float, float]:
     return (0.0, HEADER_HEIGHT / 2)
 

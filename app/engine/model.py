@@ -117,16 +117,8 @@ class Product:
     price: float = 0.0
 
 
-# Observer events: (kind, payload). Kinds are listed in `EVENT_KINDS`.
-EVENT_KINDS = (
-    "node_added",
-    "node_removed",
-    "node_changed",
-    "node_moved",
-    "edge_added",
-    "edge_removed",
-    "scenario_changed",
-)
+# Observer events are (kind, payload): node_added/node_removed/node_changed/node_moved with a
+# node id, edge_added/edge_removed with the Edge, scenario_changed with the field's name.
 Listener = Callable[[str, Any], None]
 
 

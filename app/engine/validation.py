@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from app.engine import expressions, templates
-from app.engine.catalog import MESSAGE_TYPES, NodeType, ParamKind, ParamSpec
+from app.engine.catalog import MESSAGE_TYPES, WAIT_TYPES, NodeType, ParamKind, ParamSpec
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import cached_parse
@@ -188,10 +188,6 @@ def validate(scenario: Scenario, contact_schema: ContactSchema = DEFAULT_SCHEMA)
         problems = [p for r in RULES for p in r.check(context)]
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(problems, key=lambda p: (rank[p.severity], p.node or "", p.code, p.exit or ""))
-
-
-def has_errors(problems: Iterable[Problem]) -> bool:
-    return any(p.severity is Severity.ERROR for p in problems)
 
 
 # --- wording -------------------------------------------------------------------------------
@@ -365,7 +361,7 @@ def _in_cycle(graph: nx.DiGraph, node_id: str) -> bool:
 
 @rule("V109", Severity.ERROR, "A loop has no wait in it")
 def _instant_loop(ctx: Context) -> Iterator[Problem]:
-    waits = {n.id for n in ctx.flow.values() if n.type in ("wait", "wait_event")}
+    waits = {n.id for n in ctx.flow.values() if n.type in WAIT_TYPES}
     for component in _waitless_cycles(ctx.graph, waits):
         names = sorted(component)
         titles = ", ".join(_q(ctx.flow[n]) for n in names[:4]) + ("…" if len(names) > 4 else "")
