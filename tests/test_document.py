@@ -11,8 +11,7 @@ import pytest
 from app.document import EditorDocument
 from app.engine.catalog import NODE_TYPES
 from app.engine.model import Edge
-from app.engine.serialization import dumps_scenario, load_scenario
-from app.resources import EXAMPLES
+from app.engine.serialization import dumps_scenario
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +19,6 @@ def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("VORONKA_DATA_DIR", str(folder))
     return folder
-
-
-@pytest.fixture
-def document(qapp) -> EditorDocument:
-    return EditorDocument(load_scenario(EXAMPLES / "abandoned_cart.json").scenario)
 
 
 def random_edit(doc: EditorDocument, rng: random.Random) -> None:

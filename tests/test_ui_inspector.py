@@ -23,11 +23,6 @@ from app.ui.inspector import (
 
 
 @pytest.fixture
-def document() -> EditorDocument:
-    return EditorDocument(load_scenario(EXAMPLES / "abandoned_cart.json").scenario)
-
-
-@pytest.fixture
 def inspector(qtbot, document) -> InspectorWidget:
     widget = InspectorWidget()
     qtbot.addWidget(widget)

@@ -7,9 +7,7 @@ from PySide6.QtCore import Qt
 
 from app.document import EditorDocument
 from app.engine.model import Edge
-from app.engine.serialization import load_scenario
 from app.engine.validation import RULES, Problem, Severity
-from app.resources import EXAMPLES
 from app.ui.problems import (
     CODE_COLUMN,
     MESSAGE_COLUMN,
@@ -18,11 +16,6 @@ from app.ui.problems import (
     plain_message,
     summary,
 )
-
-
-@pytest.fixture
-def document() -> EditorDocument:
-    return EditorDocument(load_scenario(EXAMPLES / "abandoned_cart.json").scenario)
 
 
 @pytest.fixture
