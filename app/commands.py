@@ -177,14 +177,22 @@ class SetTitle(QUndoCommand):
         self.scenario.set_title(self.node_id, self.old)
 
 
+def scenario_field(scenario: Scenario, field: str) -> Any:
+    """A field by name; `extra.KEY` names a kept top-level section (None when absent)."""
+    if field.startswith("extra."):
+        return scenario.extra.get(field.removeprefix("extra."))
+    return getattr(scenario, field)
+
+
 class SetScenarioField(QUndoCommand):
-    """Name, description, settings or products: whole-value replacement, deep-copied."""
+    """Name, description, settings, products or an extra section: whole-value replacement,
+    deep-copied."""
 
     def __init__(self, scenario: Scenario, field: str, value: Any, text: str):
         super().__init__(text)
         self.scenario = scenario
         self.field = field
-        self.old = copy.deepcopy(getattr(scenario, field))
+        self.old = copy.deepcopy(scenario_field(scenario, field))
         self.new = copy.deepcopy(value)
 
     def redo(self) -> None:
@@ -199,6 +207,8 @@ class SetScenarioField(QUndoCommand):
             self.scenario.set_settings(value)
         elif self.field == "products":
             self.scenario.set_products(value)
+        elif self.field.startswith("extra."):
+            self.scenario.set_extra(self.field.removeprefix("extra."), value)
         else:
             self.scenario.set_info(self.field, value)
 

@@ -24,8 +24,10 @@ from app.commands import (
     SetParam,
     SetScenarioField,
     SetTitle,
+    scenario_field,
     undo_macro,
 )
+from app.engine.behaviour import AssumptionError, Assumptions
 from app.engine.layout import Layout
 from app.engine.model import Edge, Node, Scenario, create_node
 from app.engine.serialization import (
@@ -39,6 +41,7 @@ from app.engine.validation import Problem, validate
 from app.settings_paths import recovery_dir
 
 CLIPBOARD_FORMAT = "voronka.clipboard"
+SIMULATION_KEY = "simulation"
 VALIDATION_DELAY_MS = 150
 AUTOSAVE_DELAY_MS = 3000
 
@@ -203,8 +206,30 @@ class EditorDocument(QObject):
             self.undo_stack.push(SetTitle(self.scenario, node_id, title))
 
     def set_scenario_field(self, field: str, value: Any, text: str) -> None:
-        if getattr(self.scenario, field) != value:
+        if scenario_field(self.scenario, field) != value:
             self.undo_stack.push(SetScenarioField(self.scenario, field, value, text))
+
+    # --- simulation assumptions (kept in the file, under "simulation") ----------------------
+    def simulation_assumptions(self) -> Assumptions:
+        """The behaviour overrides saved with this funnel; unusable ones are ignored (the
+        panel reports them when a run starts)."""
+        section = self.scenario.extra.get(SIMULATION_KEY)
+        raw = section.get("assumptions") if isinstance(section, dict) else None
+        try:
+            return Assumptions.from_dict(raw if isinstance(raw, dict) else None)
+        except (AssumptionError, TypeError):
+            return Assumptions()
+
+    def set_simulation_assumptions(self, assumptions: Assumptions, text: str) -> None:
+        data = {k: v for k, v in assumptions.to_dict().items() if v and k != "event_entry"}
+        if assumptions.event_entry != Assumptions().event_entry:
+            data["event_entry"] = assumptions.event_entry
+        section = dict(self.scenario.extra.get(SIMULATION_KEY) or {})
+        if data:
+            section["assumptions"] = data
+        else:
+            section.pop("assumptions", None)
+        self.set_scenario_field(f"extra.{SIMULATION_KEY}", section or None, text)
 
     # --- clipboard -------------------------------------------------------------------------
     def copy_text(self, node_ids: list[str]) -> str:

@@ -33,6 +33,7 @@ from app.engine.model import Edge, Node
 from app.engine.summary import summarize
 
 if TYPE_CHECKING:
+    from app.canvas.flow_items import EdgeFlowLabel
     from app.canvas.scene import FunnelScene
 
 GRID = 20.0
@@ -360,10 +361,12 @@ class EdgeItem(QGraphicsPathItem):
         self.edge = edge
         self.setZValue(Z_EDGE)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.flow_label: EdgeFlowLabel | None = None  # simulation numbers, when shown
         self.apply_theme()
 
     def apply_theme(self, selected: bool = False) -> None:
-        self.setPen(self.canvas.edge_pens[selected])
+        pen = self.canvas.flow_pen(self.edge, selected)
+        self.setPen(pen if pen is not None else self.canvas.edge_pens[selected])
 
     def reroute(self) -> None:
         source = self.canvas.node_items.get(self.edge.source)
@@ -373,6 +376,8 @@ class EdgeItem(QGraphicsPathItem):
         start = source.exit_port_scene_pos(self.edge.exit)
         end = target.input_port_scene_pos()
         self.setPath(bezier(start, end))
+        if self.flow_label is not None:
+            self.flow_label.place(self.path().pointAtPercent(0.5))
 
 
 def bezier(start: QPointF, end: QPointF) -> QPainterPath:

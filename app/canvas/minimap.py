@@ -6,6 +6,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
+from app.canvas.flow_items import MINIMAP_PROPERTY
 from app.canvas.view import FunnelView
 
 
@@ -14,6 +15,7 @@ class Minimap(QGraphicsView):
         super().__init__(main_view.scene())
         self.main_view = main_view
         self.setInteractive(False)
+        self.viewport().setProperty(MINIMAP_PROPERTY, True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setRenderHints(QPainter.RenderHint.Antialiasing)
@@ -21,14 +23,22 @@ class Minimap(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
         main_view.horizontalScrollBar().valueChanged.connect(self.viewport().update)
         main_view.verticalScrollBar().valueChanged.connect(self.viewport().update)
-        main_view.zoom_changed.connect(lambda _: self.viewport().update())
+        # Bound methods, not lambdas: Qt drops them with this minimap, while the scene may
+        # outlive it for a moment when a window closes.
+        main_view.zoom_changed.connect(self._main_view_zoomed)
         # Scene changes arrive with every drag step; the overview follows a moment later, so
         # a large funnel is not redrawn twice per mouse move.
         self._refit_timer = QTimer(self)
         self._refit_timer.setSingleShot(True)
         self._refit_timer.setInterval(300)
         self._refit_timer.timeout.connect(self.refit)
-        main_view.scene().changed.connect(lambda _: self._refit_timer.start())
+        main_view.scene().changed.connect(self._scene_changed)
+
+    def _main_view_zoomed(self, _zoom: float) -> None:
+        self.viewport().update()
+
+    def _scene_changed(self, _regions: object) -> None:
+        self._refit_timer.start()
 
     def refit(self) -> None:
         rect = self.scene().itemsBoundingRect()

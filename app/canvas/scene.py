@@ -7,10 +7,12 @@ for the original edit and for undo/redo alike.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
+from app.canvas.flow_items import EdgeFlowLabel, NodeFlowBadge, edge_width
 from app.canvas.items import (
     GRID,
     Z_DRAG,
@@ -24,6 +26,7 @@ from app.canvas.items import (
 )
 from app.canvas.style import THEMES, Theme
 from app.document import EditorDocument
+from app.engine.flow import FlowFigures
 from app.engine.gc_pause import cycle_collector_paused
 from app.engine.geometry import node_size
 from app.engine.model import Edge
@@ -42,6 +45,8 @@ def edge_pens(theme: Theme) -> dict[bool, QPen]:
 
 class FunnelScene(QGraphicsScene):
     status_message = Signal(str)
+    # The simulation numbers on the canvas no longer match the funnel (it was edited).
+    flow_outdated = Signal()
     # (scene position, source node, exit): a connection dropped on empty canvas
     connection_dropped_in_space = Signal(QPointF, str, str)
 
@@ -59,6 +64,10 @@ class FunnelScene(QGraphicsScene):
         # Edges touching each step, so a move or a change reroutes only its own edges.
         self._edges_by_node: dict[str, set[Edge]] = {}
         self.overview_on = False
+        self.flow: FlowFigures | None = None
+        self.flow_stale = False
+        self.flow_percent = False
+        self._flow_items: list[EdgeFlowLabel | NodeFlowBadge] = []
         # Fill without an index, then index once: inserting into the BSP tree item by item
         # costs more than building it in one go.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -93,6 +102,8 @@ class FunnelScene(QGraphicsScene):
             document.edge_removed,
         ):
             signal.connect(self._overview_outdated)
+            signal.connect(self._flow_outdated)
+        document.scenario_changed.connect(self._flow_outdated)
         self._selected_edges: set[Edge] = set()
         self.selectionChanged.connect(self._restyle_selected_edges)
         self.update_scene_rect()
@@ -131,6 +142,9 @@ class FunnelScene(QGraphicsScene):
         if item is None:
             return
         item.refresh()
+        for child in item.childItems():
+            if isinstance(child, NodeFlowBadge):
+                child.place()
         self._refresh_connected([node_id])
         self._reroute_edges_of(node_id)
 
@@ -204,6 +218,75 @@ class FunnelScene(QGraphicsScene):
             item.setVisible(not on)
         self.overview.setVisible(on)
 
+    # --- simulation overlay ------------------------------------------------------------------
+    def set_flow(self, figures: FlowFigures | None, stale: bool = False) -> None:
+        """Show a run's numbers on the connections and under the steps (None hides them);
+        stale ones (the funnel was edited since the run) are drawn faded."""
+        for item in self._flow_items:
+            # A badge went with its step if that was deleted since.
+            if shiboken6.isValid(item) and item.scene() is self:
+                self.removeItem(item)
+        self._flow_items = []
+        self.flow = figures
+        self.flow_stale = stale
+        if figures is not None:
+            for edge, flow in figures.edges.items():
+                edge_item = self.edge_items.get(edge)
+                # A step with one exit passes its arrivals on: the next badge says how many.
+                source = self.node_items.get(edge.source)
+                if edge_item is not None and len(getattr(source, "exits", ())) > 1:
+                    label = EdgeFlowLabel(self, edge_item, flow)
+                    edge_item.flow_label = label
+                    edge_item.reroute()
+                    self._flow_items.append(label)
+            for node_id, flow in figures.nodes.items():
+                node_item = self.node_items.get(node_id)
+                if isinstance(node_item, NodeItem):
+                    self._flow_items.append(NodeFlowBadge(self, node_item, flow))
+        for edge_item in self.edge_items.values():
+            if figures is None:
+                edge_item.flow_label = None
+            edge_item.apply_theme(edge_item.isSelected())
+
+    def set_flow_percent(self, on: bool) -> None:
+        """Shares of arriving contacts instead of absolute numbers."""
+        self.flow_percent = on
+        for item in self._live_flow_items():
+            item.refresh()
+
+    def _live_flow_items(self) -> list[EdgeFlowLabel | NodeFlowBadge]:
+        return [item for item in self._flow_items if shiboken6.isValid(item)]
+
+    def flow_pen(self, edge: Edge, selected: bool) -> QPen | None:
+        """The pen of a connection carrying simulated contacts, or None for the plain one."""
+        if self.flow is None:
+            return None
+        flow = self.flow.edges.get(edge)
+        if flow is None:
+            return None
+        colour = (
+            self.theme.selection
+            if selected
+            else (self.theme.dangling if flow.leak else self.theme.flow)
+        )
+        colour = QColor(colour)
+        colour.setAlphaF(0.35 if self.flow_stale else 0.8)
+        pen = QPen(colour, edge_width(flow.count, self.flow.largest_edge))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        return pen
+
+    def _flow_outdated(self, _changed: object) -> None:
+        """An edit: the last run's numbers (shown or hidden) no longer describe the funnel."""
+        if self.flow_stale:
+            return
+        self.flow_stale = True
+        if self.flow is not None:
+            for edge_item in self.edge_items.values():
+                edge_item.apply_theme(edge_item.isSelected())
+            for item in self._live_flow_items():
+                item.update()
+        self.flow_outdated.emit()
+
     def set_problems(self, problems: list[Problem]) -> None:
         worst: dict[str, str] = {}
         for problem in problems:
@@ -221,7 +304,7 @@ class FunnelScene(QGraphicsScene):
         self.theme = THEMES[name]
         self.edge_pens = edge_pens(self.theme)
         for item in self.edge_items.values():
-            item.apply_theme()
+            item.apply_theme(item.isSelected())
         for item in self.node_items.values():
             item.refresh()
         self.update()

@@ -24,6 +24,9 @@ class Theme:
     dangling: QColor
     error: QColor
     warning: QColor
+    flow: QColor  # simulated contacts moving along a connection
+    conversion: QColor
+    badge: QColor  # the background of simulation numbers
     categories: dict[Category, QColor]
 
 
@@ -70,6 +73,9 @@ def _theme(name: str, dark: bool) -> Theme:
             dangling=QColor("#FF6B6B"),
             error=QColor("#FF6B6B"),
             warning=QColor("#E5C07B"),
+            flow=QColor("#56B6C2"),
+            conversion=QColor("#98C379"),
+            badge=QColor("#23272E"),
             categories=categories,
         )
     return Theme(
@@ -86,6 +92,9 @@ def _theme(name: str, dark: bool) -> Theme:
         dangling=QColor("#D93025"),
         error=QColor("#D93025"),
         warning=QColor("#E6A700"),
+        flow=QColor("#1A7F9C"),
+        conversion=QColor("#2E7D32"),
+        badge=QColor("#FFFFFF"),
         categories=categories,
     )
 

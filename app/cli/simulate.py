@@ -8,16 +8,16 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.engine import expressions
 from app.engine.behaviour import AssumptionError, Assumptions
-from app.engine.db import DatabaseError, contact_schema, open_database, read_columns
+from app.engine.db import DatabaseError
 from app.engine.serialization import ScenarioFileError, load_scenario
-from app.engine.simulation import SimulationError, SimulationResult, simulate
+from app.engine.simulation import SimulationError, SimulationResult
+from app.engine.simulation_job import SimulationRequest, run_simulation
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -69,27 +69,19 @@ def run_simulate(args: argparse.Namespace) -> int:
             transient=True,
         ) as progress:
             task = progress.add_task("Reading contacts…")
-            engine = open_database(args.db)
-            schema = contact_schema(engine)
-            columns = dict(read_columns(engine))
-            count = len(next(iter(columns.values()))) if columns else 0
-            if args.segment:
-                mask = expressions.evaluate_columns(
-                    expressions.compile_condition(args.segment, schema).expr, columns, count, schema
-                )
-                columns = {key: np.asarray(values)[mask] for key, values in columns.items()}
-                count = int(mask.sum())
-            progress.update(task, description=f"Simulating {count:,} contacts…")
-            result = simulate(
-                scenario,
-                columns,
-                assumptions,
+            request = SimulationRequest(
+                database=args.db,
+                segment=args.segment or "",
                 horizon_days=args.days,
                 seed=args.seed,
                 replications=args.replications,
                 start=start,
-                n=count,
-                schema=schema,
+                assumptions=assumptions,
+            )
+            result, _population = run_simulation(
+                scenario,
+                request,
+                lambda text, _share: progress.update(task, description=text),
             )
     except DatabaseError as error:
         errors.print(f"database: {error}", markup=False)

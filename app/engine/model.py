@@ -277,6 +277,15 @@ class Scenario:
         self.settings = settings
         self._emit("scenario_changed", "settings")
 
+    def set_extra(self, key: str, value: Any) -> None:
+        """Replace (or with None remove) a top-level section other tools or the editor keep,
+        such as the editor's simulation assumptions."""
+        if value is None:
+            self.extra.pop(key, None)
+        else:
+            self.extra[key] = value
+        self._emit("scenario_changed", f"extra.{key}")
+
     def set_products(self, products: list[Product]) -> None:
         self.products = products
         self._emit("scenario_changed", "products")

@@ -14,7 +14,7 @@ setting is not converted). A walk whose next move falls at or after the horizon 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -442,12 +442,15 @@ def simulate(
     *,
     n: int | None = None,
     schema: ContactSchema = DEFAULT_SCHEMA,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Run a scenario over contacts (dicts, or columns + n) and return what happened.
 
     `start` defaults to today's midnight; pass it for a reproducible run. With
     `replications=K` the run repeats with K derived seeds; the detailed figures are those of
     the first, and `replications` holds the mean and 2.5–97.5 % range of each headline figure.
+    `progress(done, total)` is called before each replication and once at the end; it may
+    raise to abandon the run (a Cancel button).
     """
     if not isinstance(assumptions, Assumptions):
         assumptions = Assumptions.from_dict(assumptions)
@@ -457,12 +460,16 @@ def simulate(
         start = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     plan = compile_plan(scenario, schema)
     columns, count = contact_columns(contacts, plan, assumptions, n)
-    results = [
-        _Run(
+    results = []
+    for r in range(replications):
+        if progress is not None:
+            progress(r, replications)
+        run = _Run(
             plan, columns, count, assumptions, horizon_days, rnd.replication_seed(seed, r), start
-        ).execute()
-        for r in range(replications)
-    ]
+        )
+        results.append(run.execute())
+    if progress is not None:
+        progress(replications, replications)
     first = results[0]
     first.seed = seed
     if replications > 1:

@@ -25,6 +25,7 @@ from app.canvas.quick_search import QuickSearch
 from app.canvas.scene import FunnelScene
 from app.canvas.view import FunnelView
 from app.document import CLIPBOARD_FORMAT, EditorDocument
+from app.engine.flow import FlowFigures
 from app.engine.layout import auto_layout
 from app.engine.serialization import ScenarioFileError, load_scenario
 from app.engine.validation import Severity
@@ -32,6 +33,7 @@ from app.resources import EXAMPLES
 from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
 from app.ui.problems import ProblemsWidget
+from app.ui.simulation_panel import SimulationPanel
 
 CLIPBOARD_MIME = "application/x-voronka-clipboard"
 MAX_RECENT = 10
@@ -53,6 +55,7 @@ class MainWindow(QMainWindow):
         self.view = FunnelView(self.scene)
         self.setCentralWidget(self.view)
         self.quick_search = QuickSearch(self)
+        self.flow_figures: FlowFigures | None = None  # the last simulation's, for the overlay
         self._search_target: tuple[QPointF, str | None, str | None] = (QPointF(), None, None)
 
         self._build_docks()
@@ -86,6 +89,12 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock(
             "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.simulation = SimulationPanel(self.document)
+        self.simulation_dock = self._dock(
+            "Simulation", self.simulation, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.inspector_dock, self.simulation_dock)
+        self.inspector_dock.raise_()
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [250, 330], Qt.Orientation.Horizontal
         )
@@ -150,6 +159,9 @@ class MainWindow(QMainWindow):
         self.act_dark = QAction("&Dark Theme", self, checkable=True)
         self.act_dark.setChecked(self.theme_name == "dark")
         self.act_dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
+        self.act_simulate = self._action(
+            "&Run Simulation", self.run_simulation, "F9", "Simulate the funnel over the contacts"
+        )
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
         self.act_about = self._action("&About Voronka", self.show_about)
 
@@ -191,11 +203,17 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.act_dark)
         view_menu.addSeparator()
-        for dock in (self.palette_dock, self.minimap_dock, self.inspector_dock, self.problems_dock):
+        for dock in (
+            self.palette_dock,
+            self.minimap_dock,
+            self.inspector_dock,
+            self.simulation_dock,
+            self.problems_dock,
+        ):
             view_menu.addAction(dock.toggleViewAction())
 
         funnel_menu = bar.addMenu("F&unnel")
-        for action in (self.act_add_step, self.act_layout, self.act_validate):
+        for action in (self.act_add_step, self.act_layout, self.act_validate, self.act_simulate):
             funnel_menu.addAction(action)
 
         help_menu = bar.addMenu("&Help")
@@ -225,6 +243,7 @@ class MainWindow(QMainWindow):
             self.act_layout,
             self.act_fit,
             self.act_validate,
+            self.act_simulate,
         ):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
@@ -254,6 +273,11 @@ class MainWindow(QMainWindow):
         self.quick_search.chosen.connect(self._quick_search_chosen)
         self.palette.type_activated.connect(self._add_at_centre)
         self.problems.node_activated.connect(self.focus_node)
+        self.simulation.result_ready.connect(self._show_simulation)
+        self.simulation.show_numbers_changed.connect(self._toggle_flow)
+        self.simulation.percentages_changed.connect(self.scene.set_flow_percent)
+        self.simulation.status_message.connect(self._show_status)
+        self.scene.flow_outdated.connect(self.simulation.mark_stale)
 
     # --- state display ---------------------------------------------------------------------
     def _show_status(self, text: str) -> None:
@@ -363,6 +387,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         settings().setValue("window_state", self.saveState())
+        self.simulation.stop()
         self.document.discard_recovery()
         # The scene outlives this window's C++ side by a moment; its last selection change
         # must not reach a half-destroyed window.
@@ -442,6 +467,21 @@ class MainWindow(QMainWindow):
         self.theme_name = name
         self.scene.set_theme(name)
         settings().setValue("theme", name)
+
+    # --- simulation ------------------------------------------------------------------------
+    def run_simulation(self) -> None:
+        self.simulation_dock.show()
+        self.simulation_dock.raise_()
+        self.simulation.run()
+
+    def _show_simulation(self, result, _population) -> None:
+        self.flow_figures = FlowFigures.from_result(result, self.document.scenario)
+        if self.simulation.show_numbers.isChecked():
+            self.scene.set_flow(self.flow_figures)
+
+    def _toggle_flow(self, on: bool) -> None:
+        stale = self.scene.flow_stale
+        self.scene.set_flow(self.flow_figures if on else None, stale=stale)
 
     # --- quick search ----------------------------------------------------------------------
     def open_quick_search_at_cursor(self) -> None:

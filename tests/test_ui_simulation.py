@@ -1,0 +1,190 @@
+"""The Simulation dock on a real window over a real SQLite demo database."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QDate, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.canvas.flow_items import EdgeFlowLabel, NodeFlowBadge
+from app.cli import main as cli_main
+from app.document import EditorDocument
+from app.engine.db import generate_demo, open_database
+from app.engine.serialization import load_scenario
+from app.resources import EXAMPLES
+from app.ui.main_window import MainWindow
+
+START = QDate(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('simdb') / 'contacts.sqlite3'}"
+    engine = open_database(url)
+    generate_demo(engine, 1500, seed=5, today=date(2026, 3, 1))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, demo_url):
+    monkeypatch.setenv("VORONKA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(MainWindow, "confirm_discard", lambda self: True)
+    document = EditorDocument(load_scenario(EXAMPLES / "abandoned_cart.json").scenario)
+    win = MainWindow(document)
+    qtbot.addWidget(win)
+    win.simulation.database_edit.setText(demo_url)
+    win.simulation._database_edited()
+    win.simulation.start_edit.setDate(START)
+    yield win
+    win.simulation.stop()
+    QApplication.clipboard().clear()
+
+
+def run_and_wait(qtbot, win: MainWindow, timeout: int = 60_000) -> None:
+    with qtbot.waitSignal(win.simulation.job_done, timeout=timeout):
+        win.run_simulation()
+
+
+def cli_numbers(demo_url: str, *extra: str) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = cli_main(
+            [
+                "simulate",
+                str(EXAMPLES / "abandoned_cart.json"),
+                "--db",
+                demo_url,
+                "--start",
+                "2026-03-02",
+                "--format",
+                "json",
+                *extra,
+            ]
+        )
+    assert code == 0
+    return json.loads(out.getvalue())
+
+
+def test_overlay_shows_the_numbers_the_cli_prints(qtbot, window, demo_url):
+    window.simulation.seed_spin.setValue(7)
+    run_and_wait(qtbot, window)
+    expected = cli_numbers(demo_url, "--seed", "7")
+    flow = window.scene.flow
+    assert flow is not None and flow.entered == expected["entered"] > 0
+    for node_id, stats in expected["nodes"].items():
+        assert flow.nodes[node_id].entered == stats["entered"], node_id
+        assert flow.nodes[node_id].waiting == stats["waiting"], node_id
+    edges = {(e["source"], e["exit"], e["target"]): e["count"] for e in expected["edges"]}
+    shown = {(e.source, e.exit, e.target): f.count for e, f in flow.edges.items()}
+    assert shown == edges
+    # The items on the canvas say the same: a badge per step that was reached, labels on
+    # the branches, in absolute numbers and then as shares.
+    badges = [i for i in window.scene.items() if isinstance(i, NodeFlowBadge)]
+    assert {b.parentItem().node_id for b in badges} == set(expected["nodes"])
+    entry = next(b for b in badges if b.parentItem().node_id == "entry_cart")
+    assert entry.text.startswith(f"{expected['entered']:,}".replace(",", "\u202f"))
+    labels = [i for i in window.scene.items() if isinstance(i, EdgeFlowLabel)]
+    assert labels and all(label.text.replace("\u202f", "").isdigit() for label in labels)
+    window.simulation.percentages.setChecked(True)
+    assert all(label.text.endswith("%") for label in labels)
+    assert entry.text.startswith("100 %")
+    assert "converted" in window.simulation.headline.text()
+
+
+def test_a_different_seed_or_segment_changes_the_run_like_the_cli(qtbot, window, demo_url):
+    window.simulation.segment_edit.setText("'vip' in tags")
+    run_and_wait(qtbot, window)
+    expected = cli_numbers(demo_url, "--segment", "'vip' in tags")
+    assert window.scene.flow.entered == expected["entered"]
+    assert window.simulation.population.count < 1500
+
+
+def test_cancel_stops_the_run_and_keeps_the_previous_numbers(qtbot, window):
+    run_and_wait(qtbot, window)
+    before = window.scene.flow
+    window.simulation.replications_spin.setValue(200)
+    cancelled = []
+    window.simulation.cancelled.connect(lambda: cancelled.append(True))
+    window.simulation.job_progressed.connect(lambda *_: window.simulation.cancel())
+    with qtbot.waitSignal(window.simulation.job_done, timeout=60_000):
+        window.run_simulation()
+    assert cancelled == [True]
+    assert window.scene.flow is before
+    assert "Cancelled" in window.simulation.status.text()
+    assert window.simulation.run_button.isEnabled()
+
+
+def test_the_window_keeps_processing_events_during_a_run(qtbot, window):
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start()
+    window.simulation.replications_spin.setValue(20)
+    run_and_wait(qtbot, window)
+    timer.stop()
+    assert window.scene.flow is not None
+    assert len(ticks) >= 3  # the event loop ran while the worker thread simulated
+
+
+def test_an_edit_marks_the_overlay_stale(qtbot, window):
+    run_and_wait(qtbot, window)
+    assert not window.scene.flow_stale
+    window.document.move_nodes({"wait_1h": ((0, 0), (40, 40))})
+    assert window.scene.flow_stale
+    assert "out of date" in window.simulation.status.text()
+    # Hiding and showing the numbers again keeps them marked stale; a new run refreshes them.
+    window.simulation.show_numbers.setChecked(False)
+    window.simulation.show_numbers.setChecked(True)
+    assert window.scene.flow_stale
+    run_and_wait(qtbot, window)
+    assert not window.scene.flow_stale
+
+
+def test_a_funnel_with_errors_is_not_simulated(qtbot, window):
+    window.document.remove([], [e for e in window.document.scenario.edges][:1])
+    window.document.revalidate()
+    window.run_simulation()
+    assert window.simulation.job is None
+    assert "Fix the" in window.simulation.status.text()
+
+
+def test_a_missing_database_offers_the_demo_and_creates_it(qtbot, window, tmp_path):
+    target = tmp_path / "new.sqlite3"
+    window.simulation.database_edit.setText(str(target))
+    window.simulation._database_edited()
+    assert window.simulation.create_demo_button.isVisibleTo(window.simulation)
+    assert not window.simulation.run_button.isEnabled()
+    with qtbot.waitSignal(window.simulation.job_done, timeout=120_000):
+        window.simulation.create_demo_database()
+    assert target.exists()
+    assert not window.simulation.create_demo_button.isVisibleTo(window.simulation)
+    assert window.simulation.run_button.isEnabled()
+
+
+def test_a_broken_segment_is_reported_not_raised(qtbot, window):
+    window.simulation.segment_edit.setText("age >=")
+    assert "Column" in window.simulation.segment_feedback.text()
+    run_and_wait(qtbot, window)
+    assert window.scene.flow is None
+    assert "age" in window.simulation.status.text() or "condition" in (
+        window.simulation.status.text()
+    )
+
+
+def test_channel_assumptions_are_undoable_and_saved_with_the_funnel(qtbot, window):
+    table = window.simulation.assumptions
+    table.item(2, 0).setText("12")  # e-mail click-through
+    assert window.document.simulation_assumptions().channels == {"email": {"clicked": 0.12}}
+    assert window.document.modified
+    table.item(2, 0).setText("lots")
+    assert window.document.simulation_assumptions().channels == {"email": {"clicked": 0.12}}
+    window.document.undo_stack.undo()
+    assert window.document.simulation_assumptions().channels == {}
+    assert table.item(2, 0).text() == "5 %"
