@@ -17,6 +17,7 @@ from app.document import EditorDocument
 from app.engine.db import generate_demo, open_database
 from app.engine.serialization import load_scenario
 from app.resources import EXAMPLES
+from app.ui.contact_preview import load_record
 from app.ui.main_window import MainWindow
 
 START = QDate(2026, 3, 2)
@@ -188,3 +189,54 @@ def test_channel_assumptions_are_undoable_and_saved_with_the_funnel(qtbot, windo
     window.document.undo_stack.undo()
     assert window.document.simulation_assumptions().channels == {}
     assert table.item(2, 0).text() == "5 %"
+
+
+def test_preview_as_contact_walks_the_path_the_run_gave_that_contact(qtbot, window):
+    window.simulation.seed_spin.setValue(3)
+    run_and_wait(qtbot, window)
+    result = window.simulation.result
+    population = window.simulation.population
+    dialog = window.preview_as_contact()
+    qtbot.addWidget(dialog)
+    finals = {}
+    for walk_index, contact_index in enumerate(result.walk_contact):
+        finals[int(contact_index)] = result.node_ids[int(result.walk_final[walk_index])]
+    checked = 0
+    for contact_index, final in list(finals.items())[:25]:
+        dialog.show_contact(int(population.ids[contact_index]))
+        walked = [w for w in dialog.walks if w.entered]
+        assert walked and walked[0].final == final
+        checked += 1
+    assert checked == min(25, len(finals)) > 0
+    # Searching narrows the list; choosing a contact fills the steps and selects its path.
+    dialog.search.setText("@")
+    dialog.run_search()
+    assert dialog.results.count() > 0
+    dialog.results.setCurrentRow(0)
+    assert dialog.steps.topLevelItemCount() > 0
+    dialog.search.setText("no such person at all 0000")
+    dialog.run_search()
+    assert dialog.results.count() == 0 and "No contact" in dialog.notice.text()
+
+
+def test_preview_renders_each_message_with_the_contacts_data(qtbot, window):
+    run_and_wait(qtbot, window)
+    result = window.simulation.result
+    dialog = window.preview_as_contact()
+    qtbot.addWidget(dialog)
+    sent = result.node_ids.index("remind_email")
+    contact_index = next(
+        int(c)
+        for c, f in zip(result.walk_contact, result.walk_final, strict=True)
+        if int(f) != sent
+    )
+    contact_id = int(window.simulation.population.ids[contact_index])
+    dialog.show_contact(contact_id)
+    rows = [dialog.steps.topLevelItem(r) for r in range(dialog.steps.topLevelItemCount())]
+    message_rows = [r for r in rows if r.text(1).startswith("✉")]
+    assert message_rows
+    dialog.steps.setCurrentItem(message_rows[0])
+    text = dialog.message.toPlainText()
+    assert "{{" not in text and "[template error]" not in text
+    first_name = load_record(dialog.engine, contact_id)["first_name"]
+    assert first_name and first_name in text  # "Hi {{ contact.first_name }}" rendered

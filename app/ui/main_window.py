@@ -27,9 +27,15 @@ from app.canvas.view import FunnelView
 from app.document import CLIPBOARD_FORMAT, EditorDocument
 from app.engine.flow import FlowFigures
 from app.engine.layout import auto_layout
-from app.engine.serialization import ScenarioFileError, load_scenario
+from app.engine.serialization import (
+    ScenarioFileError,
+    dumps_scenario,
+    load_scenario,
+    loads_scenario,
+)
 from app.engine.validation import Severity
 from app.resources import EXAMPLES
+from app.ui.contact_preview import ContactPreviewDialog
 from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
 from app.ui.problems import ProblemsWidget
@@ -277,6 +283,7 @@ class MainWindow(QMainWindow):
         self.simulation.show_numbers_changed.connect(self._toggle_flow)
         self.simulation.percentages_changed.connect(self.scene.set_flow_percent)
         self.simulation.status_message.connect(self._show_status)
+        self.simulation.preview_requested.connect(self.preview_as_contact)
         self.scene.flow_outdated.connect(self.simulation.mark_stale)
 
     # --- state display ---------------------------------------------------------------------
@@ -478,6 +485,24 @@ class MainWindow(QMainWindow):
         self.flow_figures = FlowFigures.from_result(result, self.document.scenario)
         if self.simulation.show_numbers.isChecked():
             self.scene.set_flow(self.flow_figures)
+
+    def preview_as_contact(self) -> ContactPreviewDialog:
+        """Follow one contact through the funnel with the simulation's settings."""
+        panel = self.simulation
+        request = panel.build_request()
+        last = panel.request
+        same_base = last is not None and (last.database, last.segment) == (
+            request.database,
+            request.segment,
+        )
+        scenario = loads_scenario(dumps_scenario(self.document.scenario)).scenario
+        dialog = ContactPreviewDialog(
+            scenario, request, panel.population if same_base else None, self
+        )
+        dialog.path_chosen.connect(self.scene.select_nodes)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _toggle_flow(self, on: bool) -> None:
         stale = self.scene.flow_stale
