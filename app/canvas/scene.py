@@ -435,7 +435,7 @@ class FunnelScene(QGraphicsScene):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self.theme.background)
         scale = painter.worldTransform().m11()
-        if scale < 0.5:
+        if scale < 0.5 or not self.theme.grid_visible:
             return
         painter.setPen(QPen(self.theme.grid, 0))
         step = GRID * (1 if scale >= 1 else 2)

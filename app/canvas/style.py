@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor
@@ -28,6 +29,7 @@ class Theme:
     conversion: QColor
     badge: QColor  # the background of simulation numbers
     categories: dict[Category, QColor]
+    grid_visible: bool = True
 
 
 _CATEGORY_COLOURS = {
@@ -99,4 +101,14 @@ def _theme(name: str, dark: bool) -> Theme:
     )
 
 
-THEMES = {"light": _theme("light", dark=False), "dark": _theme("dark", dark=True)}
+def _presentation() -> Theme:
+    """For showing a funnel to a client: the light theme on plain white, no grid."""
+    light = _theme("presentation", dark=False)
+    return dataclasses.replace(light, background=QColor("#FFFFFF"), grid_visible=False)
+
+
+THEMES = {
+    "light": _theme("light", dark=False),
+    "dark": _theme("dark", dark=True),
+    "presentation": _presentation(),
+}

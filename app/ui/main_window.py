@@ -38,6 +38,7 @@ from app.resources import EXAMPLES
 from app.ui.contact_preview import ContactPreviewDialog
 from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
+from app.ui.presentation import PresentationWindow
 from app.ui.problems import ProblemsWidget
 from app.ui.simulation_panel import SimulationPanel
 
@@ -168,6 +169,12 @@ class MainWindow(QMainWindow):
         self.act_simulate = self._action(
             "&Run Simulation", self.run_simulation, "F9", "Simulate the funnel over the contacts"
         )
+        self.act_present = self._action(
+            "&Presentation Mode",
+            self.present,
+            "F5",
+            "Full screen, stage by stage (arrows; N for numbers; Esc to leave)",
+        )
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
         self.act_about = self._action("&About Voronka", self.show_about)
 
@@ -207,6 +214,7 @@ class MainWindow(QMainWindow):
         for action in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_fit_selection):
             view_menu.addAction(action)
         view_menu.addSeparator()
+        view_menu.addAction(self.act_present)
         view_menu.addAction(self.act_dark)
         view_menu.addSeparator()
         for dock in (
@@ -503,6 +511,28 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def present(self) -> PresentationWindow:
+        """The funnel full screen for a client, with the last run's numbers if shown."""
+        result = self.simulation.result
+        numbers = self.flow_figures if self.simulation.show_numbers.isChecked() else None
+        headline = ""
+        if result is not None:
+            currency = self.document.scenario.settings.currency
+            headline = f"{result.entered:,} contacts"
+            if result.stages:  # the last stage is the funnel's result
+                last = result.stages[-1]
+                headline += (
+                    f" · {last['conversions']:,} reached ‘{last['stage']}’ "
+                    f"({last['from_start']:.1%})"
+                )
+            headline += f" · revenue {result.revenue:,.0f} {currency}"
+        window = PresentationWindow(
+            self.document, numbers, self.scene.flow_stale, headline, parent=self
+        )
+        window.showFullScreen()
+        window.activateWindow()
+        return window
 
     def _toggle_flow(self, on: bool) -> None:
         stale = self.scene.flow_stale
