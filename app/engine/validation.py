@@ -625,10 +625,14 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
     for node in ctx.flow.values():
         for label, text in _conditions_of(node):
             for issue in _condition_issues(text, schema) if text.strip() else ():
-                soft = issue.kind == "unknown_field" and bool(schema.custom_attributes)
+                # A tag nobody has yet may come from a form or the CRM later; a field may be a
+                # custom attribute. Both stay warnings; a condition on them is simply false.
+                soft = issue.kind == "unknown_tag" or (
+                    issue.kind == "unknown_field" and bool(schema.custom_attributes)
+                )
                 yield ctx.problem(
                     "V202",
-                    f"{_q(node)}, {label}: {issue}",
+                    f"{_q(node)}, {label}: {issue.message}",
                     node.id,
                     severity=Severity.WARNING if soft else Severity.ERROR,
                 )
