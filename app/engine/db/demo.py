@@ -274,7 +274,7 @@ class _DemoData:
     """Every column of the demo, drawn once; `write` only stores them."""
 
     def __init__(self, n: int, locale: str, seed: int, today: date) -> None:
-        self.n, self.locale = n, locale
+        self.n, self.locale, self.seed = n, locale, seed
         self.rng = np.random.default_rng(seed)
         self.anchor = int(datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp())
         faker = Faker(locale)
@@ -407,8 +407,25 @@ class _DemoData:
             np.maximum.at(last_seen, owners, times)
         quiet = np.flatnonzero(self.anchor - last_seen > 90 * DAY)
         events["inactive"] = (quiet, last_seen[quiet] + 90 * DAY)
+        self.template_events(events)
         self.events = events
         self.event_details()
+
+    def template_events(self, events: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Events bundled templates start from: requests sent through a site form (B2B
+        qualification) and wished-for products coming back in stock. Drawn from a stream of
+        their own, so every other figure of a seed is what it was before they were added."""
+        extra = np.random.default_rng([self.seed, 1])
+        owners = np.flatnonzero(extra.random(self.n) < 0.04)
+        width = np.maximum(self.active_end[owners] - self.signup[owners], 1)
+        moments = self.signup[owners] + (extra.random(owners.size) * width).astype(np.int64)
+        events["form_submitted"] = (owners, moments)
+        wishers, wished = events["wishlist_added"]
+        restocked = np.flatnonzero(extra.random(wishers.size) < 0.35)
+        later = wished[restocked] + (extra.exponential(12.0, restocked.size) * DAY).astype(np.int64)
+        kept = later < self.anchor
+        self.restocked = restocked[kept]  # which wishlist event each restock answers
+        events["back_in_stock"] = (wishers[self.restocked], later[kept])
 
     def event_details(self) -> None:
         """Products, amounts and payloads; then the contact summaries that follow from them."""
@@ -451,6 +468,7 @@ class _DemoData:
         self.product["wishlist_added"] = buyable[
             rng.integers(0, buyable.size, count["wishlist_added"])
         ]
+        self.product["back_in_stock"] = self.product["wishlist_added"][self.restocked]
         items = rng.integers(1, 4, count["cart_abandoned"])
         carts = [buyable[rng.integers(0, buyable.size, k)] for k in items.tolist()]
         self.amount["cart_abandoned"] = np.array([prices[c].sum() for c in carts])
