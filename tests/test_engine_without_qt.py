@@ -25,10 +25,7 @@ print("imported", len(sys.argv) - 1)
 
 
 def engine_modules() -> list[str]:
-    return [
-        info.name
-        for info in pkgutil.walk_packages(app.engine.__path__, prefix="app.engine.")
-    ]
+    return [info.name for info in pkgutil.walk_packages(app.engine.__path__, prefix="app.engine.")]
 
 
 def test_every_engine_module_imports_with_qt_blocked() -> None:

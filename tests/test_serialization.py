@@ -143,9 +143,12 @@ def test_unknown_node_type_loads_as_placeholder_and_keeps_its_edges() -> None:
     assert issue.path == "$.nodes[2].type" and issue.node == "robot"
     assert "ai.magic" in issue.message
     saved = json.loads(dumps_scenario(loaded.scenario))
-    assert {
-        k: v for k, v in saved["nodes"][1].items() if k != "position"
-    } == {"id": "robot", "type": "ai.magic", "title": "", "params": {"x": 1}}
+    assert {k: v for k, v in saved["nodes"][1].items() if k != "position"} == {
+        "id": "robot",
+        "type": "ai.magic",
+        "title": "",
+        "params": {"x": 1},
+    }
     assert len(saved["edges"]) == 2
 
 
