@@ -25,6 +25,7 @@ from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import parse_duration
 from app.engine.expressions import evaluate
 from app.engine.model import Node, Scenario
+from app.engine.runtime_document import scenario_from_runtime
 from app.engine.simulation import (
     ADDRESS_FIELD,
     CALENDAR_FIELDS,
@@ -45,6 +46,9 @@ from app.engine.simulation import (
     wait_event_delay,
 )
 from app.engine.templates import TemplateError, preview_context, render
+
+# How a part of a message that cannot be rendered for the contact reads in a step.
+TEMPLATE_ERROR = "[template error] "
 
 
 @dataclass
@@ -127,6 +131,28 @@ class Runtime:
         self.base = base_seconds(self.start)
         self.render_messages = render_messages
 
+    @classmethod
+    def from_document(
+        cls,
+        document: Mapping[str, Any],
+        *args: Any,
+        schema: ContactSchema = DEFAULT_SCHEMA,
+        validate_schema: bool = True,
+        **kw: Any,
+    ) -> Runtime:
+        """An interpreter for an exported runtime JSON document (`voronka.runtime` v1)."""
+        scenario = scenario_from_runtime(document, schema, validate_schema=validate_schema)
+        return cls(scenario, *args, schema=schema, **kw)
+
+    def with_clock(self, start: datetime, horizon_days: int) -> Runtime:
+        """The same compiled scenario on another calendar and horizon (compiling takes longer
+        than walking, so a conformance suite compiles once)."""
+        other = copy.copy(self)
+        other.start = start
+        other.base = base_seconds(start)
+        other.horizon = horizon_days * DAY
+        return other
+
     def walks(self, contact: Mapping[str, Any], index: int) -> list[Walk]:
         """One walk per entry node, in the simulation's entry order."""
         return [self.walk(contact, index, entry) for entry in self.plan.entries]
@@ -138,13 +164,30 @@ class Runtime:
         key = rnd.walk_keys(np.array([index]), self.plan.keys[entry])
         u = rnd.uniform(self.seed, key, self.plan.keys[entry], -1, rnd.ENTRY)
         now = int(entry_times(node, u, self.horizon, self.assumptions)[0])
-        if now >= self.horizon or not self.triggered(node, contact):
+        if not self.triggered(node, contact):
+            return Walk(entry, entered=False)
+        return self.enter(contact, entry, now, Walker, key=key)
+
+    def enter(
+        self,
+        contact: Mapping[str, Any],
+        entry: str,
+        now: int,
+        walker: type[Walker],
+        **options: Any,
+    ) -> Walk:
+        """Walk `contact` from `entry` at `now` (seconds from start) if its condition holds.
+
+        `walker` decides what the world decides (delivery, splits, events): random draws for
+        simulation, a scripted timeline for conformance vectors.
+        """
+        if now >= self.horizon:
             return Walk(entry, entered=False)
         person = copy.deepcopy(dict(contact))
         person["tags"] = list(person.get("tags") or [])
         if not self.holds(self.plan.exprs.get(entry), person, now):
             return Walk(entry, entered=False)
-        return _Walker(self, person, key, entry, now).run()
+        return walker(self, person, entry, now, **options).run()
 
     def triggered(self, node: Node, contact: Mapping[str, Any]) -> bool:
         if node.type != "entry.event" or self.assumptions.event_entry != "history":
@@ -167,11 +210,21 @@ class Runtime:
         return self.start + timedelta(seconds=seconds)
 
 
-class _Walker:
-    """The state of one walk: where it is, when, and what it has been sent."""
+class Walker:
+    """The state of one walk: where it is, when, and what it has been sent.
+
+    What the world decides (is a message delivered, which variant a split picks, does a
+    notification fail, when does an awaited event happen) is asked of four methods; here they
+    draw the simulation's random numbers, keyed by `key`, and a subclass can script them.
+    """
 
     def __init__(
-        self, runtime: Runtime, person: dict[str, Any], key: np.ndarray, entry: str, now: int
+        self,
+        runtime: Runtime,
+        person: dict[str, Any],
+        entry: str,
+        now: int,
+        key: np.ndarray | None = None,
     ) -> None:
         self.rt = runtime
         self.plan = runtime.plan
@@ -189,6 +242,33 @@ class _Walker:
         return float(
             rnd.uniform(self.rt.seed, self.key, self.plan.keys[node.id], self.arrived, purpose)[0]
         )
+
+    # --- what the world decides ------------------------------------------------------------
+    def delivered(self, node: Node, channel: str) -> bool:
+        """Whether a send the contact can receive is delivered."""
+        return self.draw(node, rnd.DELIVER) < self.rt.assumptions.delivery(node.id, channel)
+
+    def variant(self, node: Node) -> str:
+        """The split variant this visit takes."""
+        variants = node.params.get("variants", [])
+        weights = np.array([float(v.get("weight", 0)) for v in variants])
+        bounds = np.cumsum(weights) / weights.sum()
+        u = np.array([self.draw(node, rnd.SPLIT)])
+        chosen = min(int(np.searchsorted(bounds, u, side="right")[0]), len(variants) - 1)
+        return variants[chosen]["id"]
+
+    def notify_failed(self, node: Node) -> bool:
+        p = self.rt.assumptions.notify_failure(node.id, str(node.params.get("kind", "manager")))
+        return self.draw(node, rnd.NOTIFY) < p
+
+    def event_delay(self, node: Node, timeout: int) -> int | None:
+        """Seconds after arrival when the awaited event happens (under `timeout`), or None."""
+        whether, when = rnd.uniform_pair(
+            self.rt.seed, self.key, self.plan.keys[node.id], self.arrived, rnd.HAPPEN
+        )
+        if float(whether[0]) >= self.happen_probability(node):
+            return None
+        return int(wait_event_delay(when, timeout)[0])
 
     def record(self, node: Node, exit_name: str | None, **message: Any) -> None:
         self.result.steps.append(
@@ -238,15 +318,9 @@ class _Walker:
                     return case["id"]
             return "else"
         if kind == "split":
-            variants = node.params.get("variants", [])
-            weights = np.array([float(v.get("weight", 0)) for v in variants])
-            bounds = np.cumsum(weights) / weights.sum()
-            u = np.array([self.draw(node, rnd.SPLIT)])
-            chosen = min(int(np.searchsorted(bounds, u, side="right")[0]), len(variants) - 1)
-            return variants[chosen]["id"]
+            return self.variant(node)
         if kind == "notify":
-            p = self.rt.assumptions.notify_failure(node.id, str(node.params.get("kind", "manager")))
-            return "failed" if self.draw(node, rnd.NOTIFY) < p else "done"
+            return "failed" if self.notify_failed(node) else "done"
         raise SimulationError(f"‘{node.id}’ has type ‘{kind}’, which cannot be simulated")
 
     def update(self, node: Node) -> None:
@@ -295,7 +369,7 @@ class _Walker:
             try:
                 texts[part] = render(str(node.params.get(part, "") or ""), context)
             except TemplateError as error:
-                texts[part] = f"[template error] {error}"
+                texts[part] = f"{TEMPLATE_ERROR}{error}"
         return {"channel": channel, **texts}
 
     def message(self, node: Node) -> str | None:
@@ -313,8 +387,7 @@ class _Walker:
             return self.park(node)
         if self.plan.cap:
             self.history = [*self.history[1:], self.now]
-        p = self.rt.assumptions.delivery(node.id, channel)
-        delivered = self.draw(node, rnd.DELIVER) < p
+        delivered = self.delivered(node, channel)
         if delivered:
             self.last_channel = channel
             self.last_offer = node.type == "offer"
@@ -364,12 +437,9 @@ class _Walker:
 
     def wait_event(self, node: Node) -> str | None:
         timeout = parse_duration(node.params.get("timeout", "P2D"))
-        whether, when = rnd.uniform_pair(
-            self.rt.seed, self.key, self.plan.keys[node.id], self.arrived, rnd.HAPPEN
-        )
-        happens = float(whether[0]) < self.happen_probability(node)
-        delay = wait_event_delay(when, timeout)
-        self.now += int(delay[0]) if happens else timeout
+        delay = self.event_delay(node, timeout)
+        happens = delay is not None
+        self.now += delay if happens else timeout
         if self.now >= self.rt.horizon:
             return self.park(node)
         exit_name = "happened" if happens else "timeout"
