@@ -564,6 +564,14 @@ CASES = [
         "did you mean ‘contact.first_name’",
     ),
     Case(
+        "V203-product-outside-an-offer",
+        clean(params={"mail": {"subject": "{{ product.name }} is back"}}),
+        clean(params={"mail": {"subject": "AirTrail 2 is back"}}),
+        "mail",
+        None,
+        "known only in a Product offer step",
+    ),
+    Case(
         "V204",
         _event_entry("cart_abandonned"),
         _event_entry("cart_abandoned"),

@@ -424,8 +424,17 @@ def parse_template(text: str) -> TemplateInfo:
     return TemplateInfo(tuple(sorted(_read_paths(_parse(text)))))
 
 
-def check_template(text: str, schema: ContactSchema = DEFAULT_SCHEMA) -> list[TemplateIssue]:
-    """Problems to show next to the template before anyone renders it, ordered by line."""
+OFFER_NAMES = frozenset({"offer", "product"})
+
+
+def check_template(
+    text: str, schema: ContactSchema = DEFAULT_SCHEMA, *, in_offer: bool = True
+) -> list[TemplateIssue]:
+    """Problems to show next to the template before anyone renders it, ordered by line.
+
+    `in_offer=False` is for steps that are not product offers: they have no ``offer`` or
+    ``product`` to read, and a template that reads them cannot be sent.
+    """
     try:
         paths = _read_paths(_parse(text))
     except TemplateError as exc:
@@ -434,7 +443,11 @@ def check_template(text: str, schema: ContactSchema = DEFAULT_SCHEMA) -> list[Te
     reported: set[str] = set()
     for path, line in sorted(paths.items(), key=lambda item: (item[1], item[0])):
         root, _, rest = path.partition(".")
-        if root not in CONTEXT_NAMES:
+        if root in OFFER_NAMES and not in_offer:
+            if root not in reported:
+                reported.add(root)
+                issues.append(TemplateIssue("unknown_variable", _not_an_offer(root), line, root))
+        elif root not in CONTEXT_NAMES:
             if root not in reported:
                 reported.add(root)
                 issues.append(
@@ -449,6 +462,13 @@ def check_template(text: str, schema: ContactSchema = DEFAULT_SCHEMA) -> list[Te
                     TemplateIssue("unknown_field", _unknown_field(field, schema), line, name)
                 )
     return issues
+
+
+def _not_an_offer(name: str) -> str:
+    return (
+        f"‘{name}’ is known only in a Product offer step; this step offers no product — "
+        "write the product's name in the text, or make the step an offer"
+    )
 
 
 def _unknown_variable(name: str) -> str:

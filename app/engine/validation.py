@@ -600,8 +600,10 @@ def _condition_issues(text: str, schema: ContactSchema) -> tuple[expressions.Exp
 
 
 @lru_cache(maxsize=4096)
-def _template_issues(text: str, schema: ContactSchema) -> tuple[templates.TemplateIssue, ...]:
-    return tuple(templates.check_template(text, schema))
+def _template_issues(
+    text: str, schema: ContactSchema, in_offer: bool
+) -> tuple[templates.TemplateIssue, ...]:
+    return tuple(templates.check_template(text, schema, in_offer=in_offer))
 
 
 def _tags_added(scenario: Scenario) -> set[str]:
@@ -643,7 +645,7 @@ def _templates(ctx: Context) -> Iterator[Problem]:
     for node, param, text in ctx.param_values:
         if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
             continue
-        for issue in _template_issues(text, ctx.schema):
+        for issue in _template_issues(text, ctx.schema, node.type == "offer"):
             yield ctx.problem("V203", f"{_q(node)}, {param.label}: {issue}", node.id)
 
 
