@@ -18,6 +18,7 @@ from app.engine.model import Edge, Node, Scenario
 
 SET_PARAM_ID = 1001
 SET_TITLE_ID = 1002
+SET_FIELD_ID = 1003
 
 
 def _title(scenario: Scenario, node_id: str) -> str:
@@ -188,12 +189,27 @@ class SetScenarioField(QUndoCommand):
     """Name, description, settings, products or an extra section: whole-value replacement,
     deep-copied."""
 
-    def __init__(self, scenario: Scenario, field: str, value: Any, text: str):
+    def __init__(
+        self, scenario: Scenario, field: str, value: Any, text: str, merge_key: str | None = None
+    ):
         super().__init__(text)
         self.scenario = scenario
         self.field = field
         self.old = copy.deepcopy(scenario_field(scenario, field))
         self.new = copy.deepcopy(value)
+        # Consecutive edits with the same key (one spin box being stepped) are one undo step.
+        self.merge_key = merge_key
+
+    def id(self) -> int:
+        return SET_FIELD_ID if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetScenarioField):
+            return False
+        if (other.field, other.merge_key) != (self.field, self.merge_key):
+            return False
+        self.new = copy.deepcopy(other.new)
+        return True
 
     def redo(self) -> None:
         self._apply(self.new)

@@ -205,9 +205,11 @@ class EditorDocument(QObject):
         if self.scenario.node(node_id).title != title:
             self.undo_stack.push(SetTitle(self.scenario, node_id, title))
 
-    def set_scenario_field(self, field: str, value: Any, text: str) -> None:
+    def set_scenario_field(
+        self, field: str, value: Any, text: str, merge_key: str | None = None
+    ) -> None:
         if scenario_field(self.scenario, field) != value:
-            self.undo_stack.push(SetScenarioField(self.scenario, field, value, text))
+            self.undo_stack.push(SetScenarioField(self.scenario, field, value, text, merge_key))
 
     # --- simulation assumptions (kept in the file, under "simulation") ----------------------
     def simulation_assumptions(self) -> Assumptions:
@@ -220,7 +222,9 @@ class EditorDocument(QObject):
         except (AssumptionError, TypeError):
             return Assumptions()
 
-    def set_simulation_assumptions(self, assumptions: Assumptions, text: str) -> None:
+    def set_simulation_assumptions(
+        self, assumptions: Assumptions, text: str, merge_key: str | None = None
+    ) -> None:
         data = {k: v for k, v in assumptions.to_dict().items() if v and k != "event_entry"}
         if assumptions.event_entry != Assumptions().event_entry:
             data["event_entry"] = assumptions.event_entry
@@ -229,7 +233,7 @@ class EditorDocument(QObject):
             section["assumptions"] = data
         else:
             section.pop("assumptions", None)
-        self.set_scenario_field(f"extra.{SIMULATION_KEY}", section or None, text)
+        self.set_scenario_field(f"extra.{SIMULATION_KEY}", section or None, text, merge_key)
 
     # --- clipboard -------------------------------------------------------------------------
     def copy_text(self, node_ids: list[str]) -> str:

@@ -240,3 +240,24 @@ def test_preview_renders_each_message_with_the_contacts_data(qtbot, window):
     assert "{{" not in text and "[template error]" not in text
     first_name = load_record(dialog.engine, contact_id)["first_name"]
     assert first_name and first_name in text  # "Hi {{ contact.first_name }}" rendered
+
+
+def test_a_steps_own_figure_is_set_in_the_inspector_and_used_by_the_run(qtbot, window):
+    window.scene.select_nodes(["wait_purchase"])
+    box = window.inspector.assumption_box
+    assert box is not None and box.key == "happened" and not box.own.isChecked()
+    box.own.setChecked(True)
+    box.value.setValue(100.0)
+    assert window.document.simulation_assumptions().nodes == {"wait_purchase": {"happened": 1.0}}
+    run_and_wait(qtbot, window)
+    flow = window.scene.flow.nodes["wait_purchase"]
+    exits = window.simulation.result.nodes["wait_purchase"].exits
+    assert exits.get("timeout", 0) == 0 and exits["happened"] == flow.entered - flow.waiting
+    window.document.undo_stack.undo()
+    assert window.document.simulation_assumptions().nodes == {}
+    assert not box.own.isChecked()
+    # A message shows its channel's delivery default; a condition has no box.
+    window.scene.select_nodes(["remind_email"])
+    assert "98 %" in window.inspector.assumption_box.default.text()
+    window.scene.select_nodes(["check_sms"])
+    assert window.inspector.assumption_box is None

@@ -55,6 +55,7 @@ from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.model import FrequencyCap, Node, Product, QuietHours
 from app.engine.templates import TemplateError, check_template, money, parse_template
 from app.ui.icons import UNKNOWN_COLOR, category_color, node_type_icon
+from app.ui.node_assumption import NODE_KEYS, NodeAssumptionBox
 from app.ui.palette import category_title
 
 EMPTY_HINT = (
@@ -1067,6 +1068,7 @@ class InspectorWidget(QWidget):
         self._node_id: str | None = None
         self.title_edit: QLineEdit | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.assumption_box: NodeAssumptionBox | None = None
 
         self.empty_label = QLabel(EMPTY_HINT)
         self.empty_label.setWordWrap(True)
@@ -1144,6 +1146,8 @@ class InspectorWidget(QWidget):
             if isinstance(editor, ProductEditor):
                 editor.set_products(self._document.scenario.products, settings.currency)
             editor.set_value(node.params.get(name, editor.spec.default))
+        if self.assumption_box is not None:
+            self.assumption_box.refresh()
 
     # --- building ----------------------------------------------------------------------------
     def _build(self, node: Node) -> QWidget:
@@ -1186,6 +1190,10 @@ class InspectorWidget(QWidget):
                 form.addRow(self._label(param.label, editor), editor)
             self.editors[param.name] = editor
         layout.addLayout(form)
+        self.assumption_box = None
+        if node.type in NODE_KEYS and self._document is not None:
+            self.assumption_box = NodeAssumptionBox(self._document, node)
+            layout.addWidget(self.assumption_box)
         layout.addStretch(1)
         return page
 
