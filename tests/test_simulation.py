@@ -444,3 +444,20 @@ def test_random_scenarios_conserve_contacts_and_are_reproducible(
     at_exits = first.nodes["won"].entered + first.nodes["lost"].entered
     assert at_exits + first.waiting == first.entered
     assert first.entered == sum(first.timeline["entries"])
+
+
+def test_revenue_goes_to_the_last_delivered_channel():
+    from app.engine.serialization import load_scenario
+    from app.resources import EXAMPLES
+
+    scenario = load_scenario(EXAMPLES / "abandoned_cart.json").scenario
+    result = simulate(scenario, population(3000), start=START, replications=3)
+    channels = result.channels
+    # Every goal of this funnel follows a delivered e-mail or SMS: all revenue is attributed.
+    assert sum(c["revenue"] for c in channels.values()) == pytest.approx(result.revenue)
+    reminded = result.nodes["goal_recovered"].entered  # reached right after the reminder e-mail
+    assert reminded > 0 and channels["email"]["revenue"] >= 4800 * reminded
+    assert channels["sms"]["revenue"] > 0
+    summary = result.replications
+    assert summary["revenue:sms"]["low"] <= summary["revenue:sms"]["high"]
+    assert summary["cost:email"]["mean"] > 0

@@ -362,6 +362,9 @@ class SimulationResult:
         }
         for stage in self.stages:
             figures[f"stage:{stage['stage']}"] = float(stage["conversions"])
+        for channel, counts in self.channels.items():
+            figures[f"revenue:{channel}"] = float(counts.get("revenue", 0.0))
+            figures[f"cost:{channel}"] = float(counts["cost"])
         return figures
 
     def to_dict(self) -> dict[str, Any]:
@@ -534,7 +537,8 @@ class _Run:
         self.pending: dict[str, list[_Batch]] = {node_id: [] for node_id in plan.order}
         self.index = {node_id: i for i, node_id in enumerate(plan.order)}
         self.channel_counts = {
-            c: {"messages": 0, "delivered": 0, "unreachable": 0, "cost": 0.0} for c in CHANNELS
+            c: {"messages": 0, "delivered": 0, "unreachable": 0, "cost": 0.0, "revenue": 0.0}
+            for c in CHANNELS
         }
         self.message_times: list[np.ndarray] = []
         self.goal_times: list[np.ndarray] = []
@@ -846,6 +850,14 @@ class _Run:
         self.first_goal[walks] = np.where(first < 0, batch.time, first)
         self.goal_times.append(batch.time)
         self.goal_revenue[node.id] = self.goal_revenue.get(node.id, 0.0) + float(earned.sum())
+        # Last touch: the revenue goes to the channel of the last delivered message (-1: none).
+        by_channel = np.bincount(
+            self.last_channel[walks].astype(np.int64) + 1,
+            weights=earned,
+            minlength=len(CHANNELS) + 1,
+        )
+        for code, channel in enumerate(CHANNELS, start=1):
+            self.channel_counts[channel]["revenue"] += float(by_channel[code])
         self.emit(node.id, "next", batch.take(slice(None)))
 
     # --- results ---------------------------------------------------------------------------
