@@ -92,6 +92,16 @@ class StepItem(QGraphicsItem):
         return self.canvas.document.scenario.nodes[self.node_id]
 
 
+def _header_path(card: QRectF) -> QPainterPath:
+    """The coloured band at the top of a card, rounded like the card: a shape rather than a
+    clipped rectangle, because SVG export drops clipping (the corners would stick out)."""
+    rounded = QPainterPath()
+    rounded.addRoundedRect(card, 8, 8)
+    band = QPainterPath()
+    band.addRect(QRectF(card.left(), card.top(), card.width(), HEADER_HEIGHT))
+    return rounded.intersected(band)
+
+
 class NodeItem(StepItem):
     """A step card: header with icon and title, a summary line, one labelled port per exit."""
 
@@ -110,6 +120,7 @@ class NodeItem(StepItem):
         self.exits = spec.exits_for(node.params) if spec else node.placeholder_exits
         self.width, self.height = NODE_WIDTH, card_height(len(self.exits))
         self.rect = QRectF(0, 0, self.width, self.height)
+        self.header_path = _header_path(self.rect)
         self.title = node.title or (spec.label if spec else node.type)
         self._summary: str | None = None  # worked out on first close-up paint or hover
         self.exit_labels = exit_labels(node)
@@ -187,12 +198,7 @@ class NodeItem(StepItem):
         painter.setBrush(theme.card)
         painter.drawRoundedRect(rect, 8, 8)
 
-        card = QPainterPath()
-        card.addRoundedRect(rect, 8, 8)
-        painter.save()
-        painter.setClipPath(card)
-        painter.fillRect(QRectF(0, 0, self.width, HEADER_HEIGHT), colour)
-        painter.restore()
+        painter.fillPath(self.header_path, colour)
         painter.setPen(border)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, 8, 8)

@@ -68,6 +68,9 @@ class FunnelScene(QGraphicsScene):
         self.flow_stale = False
         self.flow_percent = False
         self._flow_items: list[EdgeFlowLabel | NodeFlowBadge] = []
+        # While an export paints (app.exporters.diagram): None = the editor's grid; True = the
+        # plain theme background; False = nothing (a transparent picture).
+        self.export_background: bool | None = None
         # Fill without an index, then index once: inserting into the BSP tree item by item
         # costs more than building it in one go.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -433,6 +436,10 @@ class FunnelScene(QGraphicsScene):
 
     # --- background ------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.export_background is not None:
+            if self.export_background:
+                painter.fillRect(rect, self.theme.background)
+            return
         painter.fillRect(rect, self.theme.background)
         scale = painter.worldTransform().m11()
         if scale < 0.5 or not self.theme.grid_visible:

@@ -203,6 +203,11 @@ _DESCRIBERS: dict[str, Callable[[Params, Scenario], str]] = {
 # --- pieces ----------------------------------------------------------------------------------
 
 
+def channel_name(channel: Any) -> str:
+    """`sms` → `SMS`, `email` → `E-mail`: a channel as people name it (charts, reports)."""
+    return _channel({"channel": channel})
+
+
 def _channel(params: Params) -> str:
     channel = params.get("channel")
     if isinstance(channel, str) and channel in _CHANNELS:
