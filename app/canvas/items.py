@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -47,6 +47,7 @@ Z_FRAME, Z_EDGE, Z_NODE, Z_DRAG = -10.0, 0.0, 1.0, 5.0
 _TITLE_FONT = QFont("DejaVu Sans", 9, QFont.Weight.DemiBold)
 _BODY_FONT = QFont("DejaVu Sans", 8)
 _ICON_FONT = QFont("DejaVu Sans", 10)
+_OVERVIEW_TEXT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
 
 
 def exit_labels(node: Node) -> dict[str, str]:
@@ -123,6 +124,7 @@ class NodeItem(StepItem):
         self.header_path = _header_path(self.rect)
         self.title = node.title or (spec.label if spec else node.type)
         self._summary: str | None = None  # worked out on first close-up paint or hover
+        self._overview_fit: tuple[float, QFont] | None = None
         self.exit_labels = exit_labels(node)
         self.port_offsets = {
             exit_name: QPointF(
@@ -236,17 +238,11 @@ class NodeItem(StepItem):
         painter.setPen(QPen(theme.selection, 3 / lod) if selected else Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(rect, 8, 8)
-        font = QFont(_TITLE_FONT)
-        font.setPointSizeF(min(_TITLE_FONT.pointSizeF() / lod, OVERVIEW_TITLE_MAX_PT))
-        painter.setFont(font)
+        painter.setFont(self._overview_font(lod))
         painter.setPen(QColor("white"))
         painter.save()
         painter.setClipRect(rect)
-        painter.drawText(
-            rect.adjusted(10, 6, -10, -6),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-            self.title,
-        )
+        painter.drawText(rect.adjusted(10, 6, -10, -6), _OVERVIEW_TEXT, self.title)
         painter.restore()
         radius = min(PORT_RADIUS / lod * 0.6, PORT_ROW_HEIGHT / 2)
         for index, exit_name in enumerate(self.exits):
@@ -254,6 +250,25 @@ class NodeItem(StepItem):
             painter.setBrush(theme.dangling if exit_name not in self.connected else theme.card)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawEllipse(QPointF(self.width, y), radius, radius)
+
+    def _overview_font(self, lod: float) -> QFont:
+        """The zoomed-out title font, shrunk until the wrapped title fits the card (a long
+        title would otherwise lose its last line); worked out once per zoom step."""
+        wanted = round(min(_TITLE_FONT.pointSizeF() / lod, OVERVIEW_TITLE_MAX_PT) * 2) / 2
+        if self._overview_fit is None or self._overview_fit[0] != wanted:
+            font = QFont(_TITLE_FONT)
+            box = QRectF(0, 0, self.width - 20, self.height - 12)
+            size = wanted
+            while True:
+                font.setPointSizeF(size)
+                needed = QFontMetricsF(font).boundingRect(box, _OVERVIEW_TEXT, self.title)
+                if size <= _TITLE_FONT.pointSizeF() or (
+                    needed.height() <= box.height() and needed.width() <= box.width()
+                ):
+                    break
+                size = max(_TITLE_FONT.pointSizeF(), size * 0.88)
+            self._overview_fit = (wanted, font)
+        return self._overview_fit[1]
 
     def _paint_ports(self, painter: QPainter, theme) -> None:
         painter.setFont(_BODY_FONT)

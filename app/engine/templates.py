@@ -588,3 +588,11 @@ def sample_contact() -> dict[str, Any]:
         "hour": 11,
         "attributes": {},
     }
+
+
+def sample_cart() -> dict[str, Any]:
+    """The sample contact's abandoned cart (its `cart_value`), for previews of cart messages."""
+    return {
+        "items": [{"name": "Кроссовки для бега", "price": 1290, "quantity": 1}],
+        "value": 1290,
+    }

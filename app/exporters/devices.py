@@ -67,13 +67,15 @@ def _tidy_svg(text: str, size: QSizeF) -> str:
     )
 
 
-def inline_svg(text: str) -> str:
-    """An SVG document made fit for embedding in HTML: no XML prolog, scaling to its box."""
+def inline_svg(text: str, min_width: float = 0) -> str:
+    """An SVG document made fit for embedding in HTML: no XML prolog, as wide as its box but
+    not narrower than `min_width` pixels (the box scrolls instead, so text stays readable)."""
     text = re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", text)
+    style = f' style="min-width:{min_width:.0f}px"' if min_width else ""
 
     def root(match: re.Match[str]) -> str:
         tag = re.sub(r'\s(width|height)="[^"]*"', "", match.group(0))
-        return tag.replace("<svg", '<svg width="100%" preserveAspectRatio="xMidYMid meet"', 1)
+        return tag.replace("<svg", f'<svg width="100%"{style}', 1)
 
     return _ROOT.sub(root, text, count=1)
 
