@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsScene
 
 from app.canvas.items import OverviewItem
 from app.canvas.scene import FunnelScene
@@ -33,11 +32,16 @@ MARGIN = 24.0  # logical pixels of background around the diagram
 PDF_MARGIN = 36.0  # about a centimetre of white paper around the diagram
 
 
-def diagram_rect(scene: QGraphicsScene) -> QRectF:
-    """What the diagram covers (visible items only), with a margin; never empty."""
+def diagram_rect(scene: FunnelScene) -> QRectF:
+    """What the diagram covers, with a margin; never empty. Cards and connections count even
+    while the far-out overview hides them (exports paint them), as does anything else shown
+    on the scene, such as an overlay."""
     rect = QRectF()
+    mirrored = {*scene.node_items.values(), *scene.edge_items.values()}
     for item in scene.items():
-        if item.isVisible() and not isinstance(item, OverviewItem) and item.parentItem() is None:
+        if item.parentItem() is not None or isinstance(item, OverviewItem):
+            continue
+        if item in mirrored or item.isVisible():
             rect = rect.united(item.sceneBoundingRect())
     if rect.isEmpty():
         rect = QRectF(0, 0, 320, 200)

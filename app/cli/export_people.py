@@ -1,0 +1,152 @@
+"""`voronka export FILE --to png|svg|pdf|html|report-pdf -o OUT`: pictures and reports for people.
+
+png, svg and pdf are the canvas (the diagram as the editor draws it); html and report-pdf are
+the report (diagram, steps and messages, validation, and with `--simulate` the results of a
+simulation over the contact database). `export.py` hands these targets here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+
+from app.engine.serialization import ScenarioFileError, load_scenario
+
+CANVAS_TARGETS = ("png", "svg", "pdf")
+REPORT_TARGETS = ("html", "report-pdf")
+TARGETS = CANVAS_TARGETS + REPORT_TARGETS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pictures and reports (png, svg, pdf, html, report-pdf)")
+    size = group.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=float, help="PNG: pixels per diagram pixel (default 2)")
+    size.add_argument("--dpi", type=float, help="PNG: dots per inch (96 = scale 1)")
+    group.add_argument(
+        "--transparent", action="store_true", help="PNG/SVG/PDF: no background behind the diagram"
+    )
+    group.add_argument("--theme", choices=("light", "dark"), default="light")
+    group.add_argument(
+        "--simulate",
+        action="store_true",
+        help="report: simulate over the contact database and add the results",
+    )
+    group.add_argument("--db", metavar="URL", help="with --simulate: database URL")
+    group.add_argument("--seed", type=int, default=1, help="with --simulate (default 1)")
+    group.add_argument("--days", type=int, default=30, help="with --simulate: horizon (30)")
+    group.add_argument("--replications", type=int, default=1, metavar="K", help="with --simulate")
+    group.add_argument("--start", help="with --simulate: simulated start, ISO date")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 written, 1 bad options or a scenario that cannot be simulated, 2 a file
+    or the database cannot be used."""
+    problem = _option_problem(args)
+    if problem:
+        print(f"voronka export: {problem}", file=sys.stderr)
+        return 1
+    try:
+        scenario = load_scenario(args.file).scenario
+    except ScenarioFileError as error:
+        print(f"{args.file}: cannot be read: {error}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window is ever shown
+    from PySide6.QtWidgets import QApplication
+
+    from app.canvas.scene import FunnelScene
+    from app.document import EditorDocument
+    from app.exporters.devices import ExportFileError
+
+    app = QApplication.instance() or QApplication([])  # noqa: F841 (kept alive while painting)
+    result = None
+    if args.simulate:
+        result, status = _simulate(args, scenario)
+        if result is None:
+            return status
+    document = EditorDocument(scenario)
+    scene = FunnelScene(document, args.theme)
+    try:
+        what = _write(args, scene, result)
+    except (ExportFileError, OSError) as error:
+        print(f"{args.output}: cannot be written: {error}", file=sys.stderr)
+        return 2
+    finally:
+        document.undo_stack.setClean()
+    print(f"{args.output}: {what} of ‘{scenario.name}’", file=sys.stderr)
+    return 0
+
+
+def _option_problem(args: argparse.Namespace) -> str:
+    if args.output is None:
+        return f"--to {args.to} needs -o OUT (the file to write)"
+    if args.to != "png" and (args.scale is not None or args.dpi is not None):
+        return "--scale and --dpi are for --to png"
+    for value, name in ((args.scale, "--scale"), (args.dpi, "--dpi")):
+        if value is not None and value <= 0:
+            return f"{name} must be above 0"
+    if args.simulate and args.to not in REPORT_TARGETS:
+        return "--simulate adds results to a report: use --to html or --to report-pdf"
+    if args.transparent and args.to in REPORT_TARGETS:
+        return "--transparent is for the canvas pictures (png, svg, pdf)"
+    return ""
+
+
+def _write(args: argparse.Namespace, scene, result) -> str:
+    from app.exporters import diagram
+
+    if args.to == "png":
+        size = diagram.scene_png(scene, args.output, args.scale, args.dpi, args.transparent)
+        return f"PNG {size.width():.0f}×{size.height():.0f}"
+    if args.to == "svg":
+        diagram.scene_svg(scene, args.output, args.transparent)
+        return "SVG"
+    if args.to == "pdf":
+        diagram.scene_pdf(scene, args.output, args.transparent)
+        return "PDF"
+    from app.exporters.devices import write_text
+    from app.exporters.report import build_report, report_html
+
+    report = build_report(scene.document.scenario, result, args.theme)
+    if args.to == "html":
+        write_text(report_html(report, scene), args.output)
+        return "HTML report"
+    from app.exporters.report_pdf import report_pdf
+
+    pages = report_pdf(report, scene, args.output)
+    return f"PDF report, {pages} pages"
+
+
+def _simulate(args: argparse.Namespace, scenario):
+    """The run the report shows: the whole contact database, as `voronka simulate` does."""
+    from app.engine.db import DatabaseError, contact_schema, open_database, read_columns
+    from app.engine.simulation import SimulationError, simulate
+
+    try:
+        start = datetime.fromisoformat(args.start) if args.start else None
+    except ValueError as error:
+        print(f"--start: {error}", file=sys.stderr)
+        return None, 1
+    try:
+        engine = open_database(args.db)
+        schema = contact_schema(engine)
+        columns = dict(read_columns(engine))
+        count = len(next(iter(columns.values()))) if columns else 0
+        result = simulate(
+            scenario,
+            columns,
+            horizon_days=args.days,
+            seed=args.seed,
+            replications=args.replications,
+            start=start,
+            n=count,
+            schema=schema,
+        )
+    except DatabaseError as error:
+        print(f"database: {error}", file=sys.stderr)
+        return None, 2
+    except SimulationError as error:
+        print(f"{args.file}: cannot simulate: {error}", file=sys.stderr)
+        return None, 1
+    return result, 0
