@@ -136,9 +136,11 @@ def scene_pdf(scene: FunnelScene, path: Path, transparent: bool = False) -> QSiz
     painter = QPainter()
     if not painter.begin(writer):
         raise ExportFileError(f"{path}: the PDF could not be written")
-    if not transparent:  # the theme's colour to the page's edge, not a dark box on white paper
-        painter.fillRect(QRectF(0, 0, page.width(), page.height()), scene.theme.background)
-    with export_state(scene, background=not transparent):
-        _painter_of(scene, source, QPointF(PDF_MARGIN, PDF_MARGIN), scale)(painter)
-    painter.end()
+    try:
+        if not transparent:  # the theme's colour to the page's edge, not a box on white paper
+            painter.fillRect(QRectF(0, 0, page.width(), page.height()), scene.theme.background)
+        with export_state(scene, background=not transparent):
+            _painter_of(scene, source, QPointF(PDF_MARGIN, PDF_MARGIN), scale)(painter)
+    finally:
+        painter.end()
     return page

@@ -42,8 +42,10 @@ MARGIN = 48.0
 HEADER = 22.0  # the running header and footer lines
 CHART_HEIGHT = 300.0
 GAP = 12.0
-# Diagram parts are printed at this zoom: card titles about 7 pt, every card in full detail.
+# Diagram parts are printed at this zoom (card titles about 7 pt), less (down to the zoom at
+# which cards still show every detail) when that fits the diagram's height on one page.
 DETAIL_SCALE = 0.72
+SMALLEST_DETAIL_SCALE = 0.56
 MAX_DETAIL_PAGES = 24
 
 
@@ -211,17 +213,19 @@ def report_pdf(report: Report, scene: FunnelScene, path: Path) -> int:
         raise ExportFileError(f"{path}: the PDF could not be written")
     css = _css(palette)
     pages = _Pages(writer, painter, report, palette)
-    pages.start(LANDSCAPE, first=True)
-    parts = _diagram_parts(scene)
-    _cover(pages, report, scene, css, len(parts))
-    for number, part in enumerate(parts, start=1):
-        _diagram_part(pages, scene, part, number, len(parts), css)
-    pages.start(PORTRAIT)
-    pages.add(_step_blocks(report, css, palette))
-    pages.add(_validation_blocks(report, css, palette))
-    if report.results is not None:
-        pages.add(_result_blocks(report, css, palette))
-    painter.end()
+    try:
+        pages.start(LANDSCAPE, first=True)
+        parts = _diagram_parts(scene)
+        _cover(pages, report, scene, css, len(parts))
+        for number, (part, scale) in enumerate(parts, start=1):
+            _diagram_part(pages, scene, part, scale, f"part {number} of {len(parts)}", css)
+        pages.start(PORTRAIT)
+        pages.add(_step_blocks(report, css, palette))
+        pages.add(_validation_blocks(report, css, palette))
+        if report.results is not None:
+            pages.add(_result_blocks(report, css, palette))
+    finally:
+        painter.end()  # also on failure: a writer destroyed mid-paint crashes Qt
     return pages.number
 
 
@@ -263,25 +267,34 @@ def _cover(pages: _Pages, report: Report, scene: FunnelScene, css: str, parts: i
         paint_diagram(pages.painter, scene, target, source)
 
 
-def _diagram_parts(scene: FunnelScene) -> list[QRectF]:
-    """The diagram cut into landscape pages at DETAIL_SCALE, the cuts falling between steps
-    where there is a gap; none when the cover shows it large enough, or when it would take
-    more than MAX_DETAIL_PAGES pages (the canvas PDF export suits such a diagram better)."""
+def _diagram_parts(scene: FunnelScene) -> list[tuple[QRectF, float]]:
+    """The diagram cut into landscape pages at a readable zoom, the cuts falling between steps
+    where there is a gap; parts with no step are left out. None when the cover shows it large
+    enough, or when it would take more than MAX_DETAIL_PAGES pages (the canvas PDF export
+    suits such a diagram better). Each part comes with its zoom."""
     source = diagram_rect(scene)
     body = QSizeF(LANDSCAPE.width() - 2 * MARGIN, LANDSCAPE.height() - 2 * MARGIN - 2 * HEADER)
-    width, height = body.width() / DETAIL_SCALE, (body.height() - 30) / DETAIL_SCALE
+    room = body.height() - 30  # under the part's heading
+    scale = min(DETAIL_SCALE, max(SMALLEST_DETAIL_SCALE, room / source.height()))
+    width, height = body.width() / scale, room / scale
     if source.width() <= width * 1.05 and source.height() <= height * 1.05:
         return []
     boxes = [
         item.sceneBoundingRect()
         for item in scene.node_items.values()
-        if item.isVisible() and not getattr(item, "is_frame", False)
+        if not getattr(item, "is_frame", False)
     ]
     columns = _cuts([(b.left(), b.right()) for b in boxes], source.left(), source.right(), width)
     rows = _cuts([(b.top(), b.bottom()) for b in boxes], source.top(), source.bottom(), height)
-    if len(columns) * len(rows) > MAX_DETAIL_PAGES:
+    parts = [
+        QRectF(x0, y0, x1 - x0, y1 - y0)
+        for y0, y1 in rows
+        for x0, x1 in columns
+        if any(box.intersects(QRectF(x0, y0, x1 - x0, y1 - y0)) for box in boxes)
+    ]
+    if len(parts) > MAX_DETAIL_PAGES:
         return []
-    return [QRectF(x0, y0, x1 - x0, y1 - y0) for y0, y1 in rows for x0, x1 in columns]
+    return [(part, scale) for part in parts]
 
 
 def _cuts(
@@ -307,17 +320,17 @@ def _cuts(
 
 
 def _diagram_part(
-    pages: _Pages, scene: FunnelScene, part: QRectF, number: int, count: int, css: str
+    pages: _Pages, scene: FunnelScene, part: QRectF, scale: float, name: str, css: str
 ) -> None:
     pages.start(LANDSCAPE)
-    heading = TextBlock(f"<h2>The funnel, part {number} of {count}</h2>", css, pages.palette)
+    heading = TextBlock(f"<h2>The funnel, {name}</h2>", css, pages.palette)
     height = heading.height(pages.body.width())
     heading.paint(pages.painter, QRectF(pages.body.topLeft(), QSizeF(pages.body.width(), height)))
     target = QRectF(
         pages.body.left(),
         pages.body.top() + height + 4,
-        part.width() * DETAIL_SCALE,
-        part.height() * DETAIL_SCALE,
+        part.width() * scale,
+        part.height() * scale,
     )
     pages.painter.save()
     pages.painter.setClipRect(target)
