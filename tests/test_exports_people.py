@@ -408,8 +408,9 @@ def test_cli_says_what_is_wrong(qapp, tmp_path: Path, capsys):
     assert "needs -o" in capsys.readouterr().err
     assert main(["export", CART, "--to", "svg", "-o", str(tmp_path / "x.svg"), "--dpi", "300"]) == 1
     assert "for --to png" in capsys.readouterr().err
-    assert main(["export", CART, "--to", "png", "-o", str(tmp_path / "x.png"), "--simulate"]) == 1
-    assert "report" in capsys.readouterr().err
+    out = str(tmp_path / "x.html")
+    assert main(["export", CART, "--to", "html", "-o", out, "--transparent"]) == 1
+    assert "canvas pictures" in capsys.readouterr().err
     assert main(["export", CART, "--to", "png", "-o", str(tmp_path / "no" / "x.png")]) == 2
     assert "cannot be written" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.json"), "--to", "png", "-o", "x.png"]) == 2

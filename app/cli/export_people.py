@@ -1,8 +1,9 @@
 """`voronka export FILE --to png|svg|pdf|html|report-pdf -o OUT`: pictures and reports for people.
 
 png, svg and pdf are the canvas (the diagram as the editor draws it); html and report-pdf are
-the report (diagram, steps and messages, validation, and with `--simulate` the results of a
-simulation over the contact database). `export.py` hands these targets here.
+the report (diagram, steps and messages, validation). `--simulate` runs the funnel over the
+contact database first: the diagram then carries the flow overlay (as in the editor), and a
+report the results. `export.py` hands these targets here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--simulate",
         action="store_true",
-        help="report: simulate over the contact database and add the results",
+        help="simulate over the contact database: flow numbers on the diagram, and the "
+        "results in a report",
     )
     group.add_argument("--db", metavar="URL", help="with --simulate: database URL")
     group.add_argument("--seed", type=int, default=1, help="with --simulate (default 1)")
@@ -67,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             return status
     document = EditorDocument(scenario)
     scene = FunnelScene(document, args.theme)
+    if result is not None:
+        from app.engine.flow import FlowFigures
+
+        scene.set_flow(FlowFigures.from_result(result, scenario))
     try:
         what = _write(args, scene, result)
     except (ExportFileError, OSError) as error:
@@ -86,8 +92,6 @@ def _option_problem(args: argparse.Namespace) -> str:
     for value, name in ((args.scale, "--scale"), (args.dpi, "--dpi")):
         if value is not None and value <= 0:
             return f"{name} must be above 0"
-    if args.simulate and args.to not in REPORT_TARGETS:
-        return "--simulate adds results to a report: use --to html or --to report-pdf"
     if args.transparent and args.to in REPORT_TARGETS:
         return "--transparent is for the canvas pictures (png, svg, pdf)"
     return ""

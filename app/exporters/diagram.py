@@ -28,7 +28,7 @@ from app.exporters.devices import (
     write_text,
 )
 
-MARGIN = 24.0  # logical pixels of background around the diagram
+MARGIN = 32.0  # logical pixels around the diagram (flow badges hang below their cards)
 PDF_MARGIN = 36.0  # about a centimetre of white paper around the diagram
 
 
