@@ -214,11 +214,9 @@ def _message(node: Node, scenario: Scenario) -> Message:
     """The message as the sample contact would get it; the template itself if it cannot be
     filled in (and why)."""
     channel = str(node.params.get("channel", "email"))
-    product = None
+    product = None  # as when sent: only offers have a product (validation rule V203)
     if node.type == "offer":
         product = scenario.product(str(node.params.get("product", "")))
-    elif scenario.products:
-        product = scenario.products[0]
     context = preview_context(
         sample_contact(),
         product=product,
