@@ -261,3 +261,16 @@ def test_a_steps_own_figure_is_set_in_the_inspector_and_used_by_the_run(qtbot, w
     assert "98 %" in window.inspector.assumption_box.default.text()
     window.scene.select_nodes(["check_sms"])
     assert window.inspector.assumption_box is None
+
+
+def test_results_show_the_runs_charts_and_say_when_they_are_stale(qtbot, window):
+    run_and_wait(qtbot, window)
+    charts = [widget.chart for widget in window.results.charts]
+    assert all(chart is not None for chart in charts)
+    funnel = charts[0]
+    result = window.simulation.result
+    assert [step.count for step in funnel.steps][1:] == [s["conversions"] for s in result.stages]
+    assert window.results_dock.isVisibleTo(window)
+    assert "Seed 1" in window.results.note.text()
+    window.document.move_nodes({"wait_1h": ((0, 0), (40, 40))})
+    assert "changed since this run" in window.results.note.text()

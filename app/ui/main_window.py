@@ -40,10 +40,14 @@ from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
 from app.ui.presentation import PresentationWindow
 from app.ui.problems import ProblemsWidget
+from app.ui.results_panel import ResultsPanel
 from app.ui.simulation_panel import SimulationPanel
 
 CLIPBOARD_MIME = "application/x-voronka-clipboard"
 MAX_RECENT = 10
+# Bumped when the set of docks changes: Qt would put new docks in odd places when restoring
+# a layout saved without them, so an older saved layout is ignored.
+DOCK_LAYOUT_VERSION = 2
 FILE_FILTER = "Voronka scenarios (*.json);;All files (*)"
 
 OPEN_WINDOWS: list[MainWindow] = []
@@ -65,6 +69,7 @@ class MainWindow(QMainWindow):
         self.flow_figures: FlowFigures | None = None  # the last simulation's, for the overlay
         self._search_target: tuple[QPointF, str | None, str | None] = (QPointF(), None, None)
 
+        self.resize(1440, 900)  # before the docks: Qt lays their tab bars out for this size
         self._build_docks()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -72,10 +77,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_title()
         self._update_counts()
-        self.resize(1440, 900)
         state = settings().value("window_state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, DOCK_LAYOUT_VERSION)
         OPEN_WINDOWS.append(self)
 
     # --- construction ----------------------------------------------------------------------
@@ -102,6 +106,12 @@ class MainWindow(QMainWindow):
         )
         self.tabifyDockWidget(self.inspector_dock, self.simulation_dock)
         self.inspector_dock.raise_()
+        self.results = ResultsPanel(self.theme_name)
+        self.results_dock = self._dock(
+            "Results", self.results, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.problems_dock, self.results_dock)
+        self.problems_dock.raise_()
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [250, 330], Qt.Orientation.Horizontal
         )
@@ -223,6 +233,7 @@ class MainWindow(QMainWindow):
             self.inspector_dock,
             self.simulation_dock,
             self.problems_dock,
+            self.results_dock,
         ):
             view_menu.addAction(dock.toggleViewAction())
 
@@ -293,6 +304,7 @@ class MainWindow(QMainWindow):
         self.simulation.status_message.connect(self._show_status)
         self.simulation.preview_requested.connect(self.preview_as_contact)
         self.scene.flow_outdated.connect(self.simulation.mark_stale)
+        self.scene.flow_outdated.connect(self.results.mark_stale)
 
     # --- state display ---------------------------------------------------------------------
     def _show_status(self, text: str) -> None:
@@ -401,7 +413,7 @@ class MainWindow(QMainWindow):
         if self.document.modified and not self.confirm_discard():
             event.ignore()
             return
-        settings().setValue("window_state", self.saveState())
+        settings().setValue("window_state", self.saveState(DOCK_LAYOUT_VERSION))
         self.simulation.stop()
         self.document.discard_recovery()
         # The scene outlives this window's C++ side by a moment; its last selection change
@@ -481,6 +493,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         self.theme_name = name
         self.scene.set_theme(name)
+        self.results.set_theme(name)
         settings().setValue("theme", name)
 
     # --- simulation ------------------------------------------------------------------------
@@ -493,6 +506,9 @@ class MainWindow(QMainWindow):
         self.flow_figures = FlowFigures.from_result(result, self.document.scenario)
         if self.simulation.show_numbers.isChecked():
             self.scene.set_flow(self.flow_figures)
+        self.results.show_result(result, self.document.scenario.settings.currency)
+        self.results_dock.show()
+        self.results_dock.raise_()
 
     def preview_as_contact(self) -> ContactPreviewDialog:
         """Follow one contact through the funnel with the simulation's settings."""
