@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata
 from typing import Any
 
 from app.engine import expressions, templates
@@ -21,35 +20,23 @@ from app.engine.catalog import MESSAGE_TYPES, ParamKind
 from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import format_duration, parse_duration
 from app.engine.model import Node, Scenario
-from app.engine.validation import Severity, validate
+from app.exporters.base import ExportError, check_exportable, generator_version
 
 FORMAT = "voronka.runtime"
 VERSION = 1
 
 
-class ExportError(Exception):
-    """The scenario cannot be exported; `problems` are the validation errors that block it."""
-
-    def __init__(self, message: str, problems: list | None = None):
-        super().__init__(message)
-        self.problems = problems or []
+__all__ = ["FORMAT", "VERSION", "ExportError", "content_hash", "dumps_runtime", "export_runtime"]
 
 
 def export_runtime(scenario: Scenario, schema: ContactSchema = DEFAULT_SCHEMA) -> dict[str, Any]:
-    problems = validate(scenario, schema)
-    errors = [p for p in problems if p.severity is Severity.ERROR]
-    if errors:
-        listing = "; ".join(f"{p.code} {p.node or ''}: {p.message}" for p in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise ExportError(
-            f"‘{scenario.name}’ has {len(errors)} validation error(s): {listing}{more}", errors
-        )
+    problems = check_exportable(scenario, schema)
     flow = [n for n in scenario.nodes.values() if not n.is_annotation]
     targets = {(e.source, e.exit): e.target for e in scenario.edges}
     document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "generator": {"name": "voronka", "version": _generator_version()},
+        "generator": {"name": "voronka", "version": generator_version()},
         "scenario": {
             "id": scenario.id,
             "name": scenario.name,
@@ -87,13 +74,6 @@ def _canonical(document: dict[str, Any], indent: int | None = None) -> str:
     return json.dumps(
         document, sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
     )
-
-
-def _generator_version() -> str:
-    try:
-        return metadata.version("voronka")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _duration(text: str) -> dict[str, Any]:
