@@ -22,6 +22,42 @@ from app.engine.model import Node, Scenario
 
 Step = tuple[str, str]  # (node id, exit taken); an exit node's step has exit ""
 
+# Conditions chosen to hit every branch of the export back-ends: guards, missing values, counts that
+# default to 0, strict equality, substrings, lists, tags, constants and negations.
+CONDITIONS = [
+    "age >= 25",
+    "age != 30",
+    "not age < 18",
+    "18 <= age < 65",
+    'gender == "f"',
+    'city != "Kazan"',
+    'city in ["Kazan", "Moscow"]',
+    'city not in ["Kazan"]',
+    '"az" in city',
+    '"*" in city',
+    "consent_sms and has_phone",
+    "consent_sms == false",
+    "consent_sms != true",
+    '"vip" in tags',
+    '"vip" not in tags or has_tag("cats")',
+    'has_event("purchase")',
+    'not has_event("purchase")',
+    'event_count("opened") >= 2',
+    'event_count("opened") < 1',
+    'event_count("opened") == 0',
+    'days_since("purchase") <= 14',
+    'days_since("purchase") > 14 or days_since("purchase") != 3',
+    "orders_count == total_spent",
+    "orders_count < total_spent",
+    "age == age",
+    "loyalty_level >= 2",
+    'loyalty_level == "gold"',
+    "1 < 2 and age > 1",
+    "2 < 1 or consent_email",
+    'has_event("purchase") == true',
+    "true",
+]
+
 
 @dataclass(frozen=True)
 class Walk:

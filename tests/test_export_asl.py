@@ -35,7 +35,7 @@ from app.exporters.asl import AslOptions, dumps_asl, export_asl
 from app.exporters.asl_rules import ChoiceCompiler
 from app.exporters.base import ExportOptionError
 from app.resources import EXAMPLES
-from tests.export_plans import candidate_contacts, contact_for, plan_walks
+from tests.export_plans import CONDITIONS, candidate_contacts, contact_for, plan_walks
 
 statelint = pytest.importorskip("statelint.linter")
 moto = pytest.importorskip("moto")
@@ -151,13 +151,9 @@ class Harness:
         self.sfn = sfn
         self.scenario = scenario
         self.definition = export_asl(scenario, options)[0]
-        self.arn = self.machine(set())
-
-    def machine(self, timing_out: set[str]) -> str:
-        """A state machine of the definition with short waits (see `_fast`)."""
-        return self.sfn.create_state_machine(
+        self.arn = sfn.create_state_machine(
             name=f"voronka-{uuid.uuid4().hex[:12]}",
-            definition=json.dumps(_fast(self.definition, timing_out)),
+            definition=json.dumps(_fast(self.definition)),
             roleArn="arn:aws:iam::123456789012:role/voronka",
         )["stateMachineArn"]
 
@@ -191,11 +187,22 @@ class Harness:
         _lambda_results().clear()
         for result in results:
             _queue_lambda_result(result)
-        timing_out = {n for n, e in walk.steps if e == "timeout"}
+        timeouts = {
+            name: 3 if (name, "timeout") in walk.steps else 600
+            for name, state in states.items()
+            if "TimeoutSeconds" in state
+        }
         execution = self.sfn.start_execution(
-            stateMachineArn=self.machine(timing_out),
+            stateMachineArn=self.arn,
             name=uuid.uuid4().hex,
-            input=json.dumps({"contact": entry_contact, "variants": forced}),
+            input=json.dumps(
+                {
+                    "contact": entry_contact,
+                    "entry": walk.entry,
+                    "variants": forced,
+                    "test_timeouts": timeouts,
+                }
+            ),
         )["executionArn"]
         return self.drive(execution, callbacks)
 
@@ -260,16 +267,18 @@ def _evaluated(node: Node, contact: dict) -> dict[str, bool]:
     }
 
 
-def _fast(definition: dict, timing_out: set[str]) -> dict:
-    """Durations are checked in the definition; a run waits 0 s, and its callbacks time out
-    after 3 s where the walk takes the timeout exit, else only after 10 minutes. (A timeout
-    shorter than the Lambda call before the wait trips a race in moto's interpreter.)"""
+def _fast(definition: dict) -> dict:
+    """Durations are checked in the definition; a run waits 0 s, and each callback times out
+    after the seconds the input gives in `test_timeouts` — 3 s where the walk takes the
+    timeout exit, else 10 minutes. (Much shorter than the Lambda call that starts the wait,
+    a timeout trips a race in moto's interpreter.)"""
     fast = copy.deepcopy(definition)
     for name, state in fast["States"].items():
         if "Seconds" in state:
             state["Seconds"] = 0
         if "TimeoutSeconds" in state:
-            state["TimeoutSeconds"] = 3 if name in timing_out else 600
+            del state["TimeoutSeconds"]
+            state["TimeoutSecondsPath"] = f"$.test_timeouts.{name}"
     return fast
 
 
@@ -340,50 +349,25 @@ def test_fail_outcomes_end_the_execution_failed(sfn):
 
 
 @pytest.mark.slow
-def test_handler_evaluated_conditions_route_both_ways(sfn):
+def test_several_entries_and_handler_evaluated_conditions_route_every_way(sfn):
     scenario = _arithmetic_scenario()
     harness = Harness(sfn, scenario)
-    for walk in plan_walks(scenario):
+    walks = plan_walks(scenario)
+    assert {w.entry for w in walks} == {"seg", "evt"}
+    for walk in walks:
         _check_walk(harness, walk, harness.run(walk))
+    # An entry the machine does not know ends in the unknown_entry Fail state.
+    execution = sfn.start_execution(
+        stateMachineArn=harness.arn,
+        name=uuid.uuid4().hex,
+        input=json.dumps({"contact": {}, "entry": "nowhere"}),
+    )["executionArn"]
+    outcome = harness.drive(execution, [])
+    assert outcome["status"] == "FAILED"
+    assert _entered(outcome["events"]) == ["start", "unknown_entry"]
 
 
 # --------------------------------------------------------------------------- Choice rules
-
-# Conditions chosen to hit every branch of the compiler: guards, missing values, counts that
-# default to 0, strict equality, substrings, lists, tags, constants and negations.
-CONDITIONS = [
-    "age >= 25",
-    "age != 30",
-    "not age < 18",
-    "18 <= age < 65",
-    'gender == "f"',
-    'city != "Kazan"',
-    'city in ["Kazan", "Moscow"]',
-    'city not in ["Kazan"]',
-    '"az" in city',
-    '"*" in city',
-    "consent_sms and has_phone",
-    "consent_sms == false",
-    "consent_sms != true",
-    '"vip" in tags',
-    '"vip" not in tags or has_tag("cats")',
-    'has_event("purchase")',
-    'not has_event("purchase")',
-    'event_count("opened") >= 2',
-    'event_count("opened") < 1',
-    'event_count("opened") == 0',
-    'days_since("purchase") <= 14',
-    'days_since("purchase") > 14 or days_since("purchase") != 3',
-    "orders_count == total_spent",
-    "orders_count < total_spent",
-    "age == age",
-    "loyalty_level >= 2",
-    'loyalty_level == "gold"',
-    "1 < 2 and age > 1",
-    "2 < 1 or consent_email",
-    'has_event("purchase") == true',
-    "true",
-]
 
 
 @pytest.mark.slow
@@ -453,16 +437,17 @@ def test_choice_rules_agree_with_the_reference_evaluator_on_a_contact_table(sfn)
 
 
 def _arithmetic_scenario() -> Scenario:
-    """Entry → condition with arithmetic (handler-evaluated) → two exits."""
+    """Two entries (one with a condition) → a condition with arithmetic → two exits."""
     scenario = Scenario(id="arith", name="Arithmetic")
-    scenario.add_node(Node("start", "entry.segment", "Everyone", {"condition": ""}))
-    scenario.add_node(
-        Node("rich", "condition", "Big orders", {"condition": "total_spent / orders_count > 5000"})
-    )
+    scenario.add_node(Node("seg", "entry.segment", "Segment", {"condition": "age > 30"}))
+    scenario.add_node(Node("evt", "entry.event", "Signup", {"event": "signup"}))
+    condition = {"condition": "total_spent / orders_count > 5000"}
+    scenario.add_node(Node("rich", "condition", "Big orders", condition))
     scenario.add_node(Node("won", "exit", "Won", {"outcome": "converted"}))
     scenario.add_node(Node("lost", "exit", "Lost", {"outcome": "lost"}))
     for edge in (
-        Edge("start", "next", "rich"),
+        Edge("seg", "next", "rich"),
+        Edge("evt", "next", "rich"),
         Edge("rich", "yes", "won"),
         Edge("rich", "no", "lost"),
     ):
