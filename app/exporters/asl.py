@@ -109,7 +109,9 @@ def export_asl(
 
 
 def dumps_asl(
-    scenario: Scenario, options: Mapping[str, str] | None = None, schema=DEFAULT_SCHEMA
+    scenario: Scenario,
+    options: Mapping[str, str] | None = None,
+    schema: ContactSchema = DEFAULT_SCHEMA,
 ) -> ExportResult:
     definition, warnings = export_asl(scenario, AslOptions.from_strings(options or {}), schema)
     return ExportResult(json.dumps(definition, indent=2, ensure_ascii=False) + "\n", warnings)
@@ -136,10 +138,11 @@ class _Builder:
         self.warnings: list[ExportWarning] = []
         self._names: dict[tuple[str, str], str] = {}
         self._used: set[str] = set()
-        self.start = self._reserve("start")
-        self.unknown_entry = self._reserve("unknown_entry")
         for node in self.flow.nodes:
             self.name(node.id)
+        # With several entries, a dispatcher picks one; its names yield to the nodes' ids.
+        self.start = self._reserve("start")
+        self.unknown_entry = self._reserve("unknown_entry")
         self.decisions = {n.id: self._decision(n) for n in self.flow.nodes if _decides(n)}
 
     # -- names

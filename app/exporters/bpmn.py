@@ -63,7 +63,9 @@ _GAP = 20.0
 
 
 def dumps_bpmn(
-    scenario: Scenario, options: Mapping[str, str] | None = None, schema=DEFAULT_SCHEMA
+    scenario: Scenario,
+    options: Mapping[str, str] | None = None,
+    schema: ContactSchema = DEFAULT_SCHEMA,
 ) -> ExportResult:
     parse_options(options or {}, OPTIONS, "BPMN")
     check_exportable(scenario, schema)

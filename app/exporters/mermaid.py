@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from app.engine import expressions
 from app.engine.catalog import MESSAGE_TYPES
-from app.engine.contact_schema import DEFAULT_SCHEMA
+from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import duration_words, parse_duration
 from app.engine.model import Node, Scenario
 from app.exporters.base import (
@@ -60,7 +60,9 @@ def _is_safe(char: str) -> bool:
 
 
 def dumps_mermaid(
-    scenario: Scenario, options: Mapping[str, str] | None = None, schema=DEFAULT_SCHEMA
+    scenario: Scenario,
+    options: Mapping[str, str] | None = None,
+    schema: ContactSchema = DEFAULT_SCHEMA,
 ) -> ExportResult:
     given = parse_options(options or {}, OPTIONS, "Mermaid")
     direction = given.get("direction", "LR").upper()
