@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.cli.export import TARGETS
+from app.cli.export import ENGINE_TARGETS
 from app.resources import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
@@ -26,7 +26,7 @@ def _readable(target: str, text: str) -> None:
         assert text.startswith("flowchart ")
 
 
-@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("target", sorted(ENGINE_TARGETS))
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_every_example_exports_to_every_target(tmp_path: Path, capsys, path: Path, target: str):
     out = tmp_path / f"out.{target}"
@@ -45,7 +45,7 @@ def test_warnings_name_the_nodes_on_stderr(capsys):
     assert any("wait_daytime: send windows" in w for w in warnings)
 
 
-def test_options_reach_the_target_and_bad_ones_exit_2(tmp_path: Path, capsys):
+def test_options_reach_the_target_and_bad_ones_exit_1(tmp_path: Path, capsys):
     path = EXAMPLES / "abandoned_cart.json"
     arn = "arn:aws:lambda:eu-west-1:111122223333:function:send"
     out = tmp_path / "cart.asl.json"
@@ -53,8 +53,10 @@ def test_options_reach_the_target_and_bad_ones_exit_2(tmp_path: Path, capsys):
                  "-o", str(out)]) == 0  # fmt: skip
     assert json.loads(out.read_text())["States"]["remind_email"]["Resource"] == arn
     capsys.readouterr()
-    assert main(["export", str(path), "--to", "bpmn", "--option", "colour=red"]) == 2
+    assert main(["export", str(path), "--to", "bpmn", "--option", "colour=red"]) == 1
     assert "has no option colour" in capsys.readouterr().err
+    assert main(["export", str(path), "--to", "png", "-o", "x.png", "--option", "a=b"]) == 1
+    assert "--option is for runtime, asl, bpmn, mermaid" in capsys.readouterr().err
     with pytest.raises(SystemExit) as caught:
         main(["export", str(path), "--to", "asl", "--option", "no-equals-sign"])
     assert caught.value.code == 2
