@@ -53,9 +53,11 @@ def test_catalog_specs_are_consistent() -> None:
     categories_seen = {t.category for t in NODE_TYPES}
     assert categories_seen == set(Category)
     for spec in NODE_TYPES:
-        assert spec.label and spec.help, spec.type
+        assert spec.label and spec.help and spec.example, spec.type
         assert spec.has_input == (spec.category not in (Category.ENTRY, Category.ANNOTATION))
         for param in spec.params:
+            # tooltips, the CLI and the docs show what each parameter does, with an example
+            assert param.help and param.example, f"{spec.type}.{param.name}"
             if param.kind is ParamKind.CHOICE:
                 assert param.default is None or param.default in param.choices, param.name
             if param.kind is ParamKind.DURATION and param.default:

@@ -60,7 +60,9 @@ def test_form_is_generated_from_the_param_specs(inspector):
     assert inspector.title_edit.text() == "E-mail: personal 10 % code"
     assert inspector.editors["discount"].input.value() == 10
     assert inspector.editors["channel"].input.currentText() == "E-mail"
-    assert inspector.editors["promo_code"].toolTip() == CATALOG["offer"].param("promo_code").help
+    promo = CATALOG["offer"].param("promo_code")
+    assert promo.help in inspector.editors["promo_code"].toolTip()
+    assert promo.example in inspector.editors["promo_code"].toolTip()
     assert inspector.editors["product"].input.currentData() == "cart_order"
 
 

@@ -6,6 +6,7 @@ so a type's exits, parameters and defaults are never restated elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -56,6 +57,8 @@ class ParamSpec:
     maximum: float | None = None
     required: bool = False
     help: str = ""
+    # A value a marketer would type, shown after `help` in tooltips and docs.
+    example: str = ""
 
 
 ExitsFromParams = Callable[[Mapping[str, Any]], tuple[str, ...]]
@@ -63,7 +66,11 @@ ExitsFromParams = Callable[[Mapping[str, Any]], tuple[str, ...]]
 
 @dataclass(frozen=True)
 class NodeType:
-    """A kind of step. `exits` is fixed, or `exits_from_params` derives it (switch, split)."""
+    """A kind of step. `exits` is fixed, or `exits_from_params` derives it (switch, split).
+
+    `help` says what the step does; `example` is one use in the words of a funnel a marketer
+    already knows. Both feed the palette's and inspector's tooltips and the docs.
+    """
 
     type: str
     category: Category
@@ -74,6 +81,7 @@ class NodeType:
     exits_from_params: ExitsFromParams | None = None
     has_input: bool = True
     is_annotation: bool = False
+    example: str = ""
     _params_by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -143,13 +151,15 @@ _CHANNEL = ParamSpec(
     choices=CHANNELS,
     required=True,
     help="How the message reaches the contact. SMS and messengers need a phone and consent.",
+    example="SMS for an urgent back-in-stock alert, e-mail for everything else",
 )
 _SUBJECT = ParamSpec(
     "subject",
     ParamKind.TEMPLATE,
     "Subject",
     default="",
-    help="E-mail subject (Jinja2), e.g. {{ contact.first_name }}, your cart is waiting",
+    help="The e-mail's subject line (a Jinja2 template); other channels do not use it.",
+    example="{{ contact.first_name }}, your cart is waiting",
 )
 _BODY = ParamSpec(
     "body",
@@ -157,7 +167,8 @@ _BODY = ParamSpec(
     "Text",
     default="",
     required=True,
-    help="Message text (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}",
+    help="The message text, a Jinja2 template: contact fields, the offer, the promo code.",
+    example="Hi {{ contact.first_name }}, {{ promo_code }} gives you {{ offer.discount }} % off",
 )
 _COST = ParamSpec(
     "cost",
@@ -165,14 +176,16 @@ _COST = ParamSpec(
     "Cost per message",
     default=0,
     minimum=0,
-    help="What one message costs in the scenario's currency (SMS ≈ 3–5 ₽, e-mail ≈ 0).",
+    help="What one message costs in the scenario's currency; simulation adds it up.",
+    example="4.5 for an SMS, 0.1 for an e-mail",
 )
 _CONDITION = ParamSpec(
     "condition",
     ParamKind.EXPRESSION,
     "Condition",
     default="",
-    help='e.g. age >= 25 and "cats" in tags; empty means everyone',
+    help="Only contacts for whom this holds enter; empty means everyone.",
+    example='days_since_purchase > 90 and "vip" in tags',
 )
 _REENTRY = ParamSpec(
     "reentry",
@@ -181,9 +194,24 @@ _REENTRY = ParamSpec(
     default="never",
     choices=REENTRY_RULES,
     help="May a contact enter again: never, after leaving the scenario, or at any time.",
+    example="after_exit for a monthly win-back, never for a welcome series",
 )
-_TEXT = ParamSpec("text", ParamKind.MULTILINE, "Text", default="")
-_COLOR = ParamSpec("color", ParamKind.COLOR, "Colour", default="#FFF4C2")
+_TEXT = ParamSpec(
+    "text",
+    ParamKind.MULTILINE,
+    "Text",
+    default="",
+    help="What the diagram shows: the note's words or the frame's caption.",
+    example="Why the first reminder carries no discount",
+)
+_COLOR = ParamSpec(
+    "color",
+    ParamKind.COLOR,
+    "Colour",
+    default="#FFF4C2",
+    help="The background colour on the canvas and in exported diagrams.",
+    example="#FFF4C2, a sticky-note yellow",
+)
 
 NODE_TYPES: tuple[NodeType, ...] = (
     NodeType(
@@ -199,6 +227,9 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 "Entry schedule",
                 default="all_at_once",
                 choices=("all_at_once", "spread"),
+                help="All at once when the scenario starts, or evenly over some days, so a "
+                "large segment does not flood the shop's support in one morning.",
+                example="spread, for 50 000 dormant customers",
             ),
             ParamSpec(
                 "spread_days",
@@ -208,11 +239,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 minimum=1,
                 maximum=365,
                 help="With a spread schedule, contacts enter evenly over this many days.",
+                example="7",
             ),
             _REENTRY,
         ),
         exits=("next",),
         has_input=False,
+        example="everyone tagged “vip” who has not bought for 90 days",
     ),
     NodeType(
         "entry.event",
@@ -227,6 +260,8 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default="cart_abandoned",
                 choices=KNOWN_EVENTS,
                 required=True,
+                help="What the contact does (or what happens to them) that brings them in.",
+                example="cart_abandoned, signup, purchase",
             ),
             ParamSpec(
                 "inactive_days",
@@ -235,12 +270,14 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default=90,
                 minimum=1,
                 help="For the ‘inactive’ event: days without activity that fire it.",
+                example="90",
             ),
             _CONDITION,
             _REENTRY,
         ),
         exits=("next",),
         has_input=False,
+        example="a cart worth 1 000 ₽ or more is abandoned",
     ),
     NodeType(
         "message",
@@ -250,6 +287,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
         "or the message is not delivered.",
         params=(_CHANNEL, _SUBJECT, _BODY, _COST),
         exits=("sent", "failed"),
+        example="an e-mail: “You left something in your cart”",
     ),
     NodeType(
         "offer",
@@ -257,17 +295,40 @@ NODE_TYPES: tuple[NodeType, ...] = (
         "Product offer",
         "Offers a product from the product matrix, with an optional discount and promo code.",
         params=(
-            ParamSpec("product", ParamKind.PRODUCT, "Product", required=True),
             ParamSpec(
-                "discount", ParamKind.NUMBER, "Discount, %", default=0, minimum=0, maximum=100
+                "product",
+                ParamKind.PRODUCT,
+                "Product",
+                required=True,
+                help="What is offered, from the scenario's products: lead magnet, tripwire, "
+                "main product, upsell or cross-sell.",
+                example="Phone case (cross-sell, 990 ₽) two days after a phone",
             ),
-            ParamSpec("promo_code", ParamKind.TEXT, "Promo code", default=""),
+            ParamSpec(
+                "discount",
+                ParamKind.NUMBER,
+                "Discount, %",
+                default=0,
+                minimum=0,
+                maximum=100,
+                help="The discount in percent; above the scenario's limit it is a warning.",
+                example="10",
+            ),
+            ParamSpec(
+                "promo_code",
+                ParamKind.TEXT,
+                "Promo code",
+                default="",
+                help="The code typed at checkout; the text can show it as {{ promo_code }}.",
+                example="BACK10",
+            ),
             _CHANNEL,
             _SUBJECT,
             _BODY,
             _COST,
         ),
         exits=("sent", "failed"),
+        example="a personal 10 % code for the items left in the cart",
     ),
     NodeType(
         "wait",
@@ -282,18 +343,43 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default="duration",
                 choices=("duration", "window"),
                 help="A fixed time, or until the next allowed send window.",
+                example="window, so a cart left at 2 a.m. is reminded at 10:00",
             ),
-            ParamSpec("duration", ParamKind.DURATION, "Duration", default="P1D"),
+            ParamSpec(
+                "duration",
+                ParamKind.DURATION,
+                "Duration",
+                default="P1D",
+                help="How long to hold the contact (ISO 8601: PT = hours and minutes).",
+                example="PT1H (an hour), P2D (two days), P1W (a week)",
+            ),
             ParamSpec(
                 "window_days",
                 ParamKind.WEEKDAYS,
                 "Window days",
                 default=["mon", "tue", "wed", "thu", "fri"],
+                help="The days on which the send window opens.",
+                example="Tue–Sat, to keep out of Monday's full inbox",
             ),
-            ParamSpec("window_start", ParamKind.TIME, "Window opens", default="10:00"),
-            ParamSpec("window_end", ParamKind.TIME, "Window closes", default="20:00"),
+            ParamSpec(
+                "window_start",
+                ParamKind.TIME,
+                "Window opens",
+                default="10:00",
+                help="When the window opens, 24-hour time in the scenario's time zone.",
+                example="10:00",
+            ),
+            ParamSpec(
+                "window_end",
+                ParamKind.TIME,
+                "Window closes",
+                default="20:00",
+                help="When the window closes; contacts arriving later wait for the next day.",
+                example="20:00",
+            ),
         ),
         exits=("next",),
+        example="wait 1 hour, or hold until the 09:00–21:00 window",
     ),
     NodeType(
         "wait_event",
@@ -308,6 +394,8 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default="purchase",
                 choices=WAIT_EVENTS,
                 required=True,
+                help="What the contact must do for the ‘happened’ exit.",
+                example="purchase, after a reminder with a promo code",
             ),
             ParamSpec(
                 "timeout",
@@ -316,9 +404,11 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default="P2D",
                 required=True,
                 help="How long to wait before taking the ‘timeout’ exit.",
+                example="P2D (two days)",
             ),
         ),
         exits=("happened", "timeout"),
+        example="did they buy within 2 days? If not, remind them",
     ),
     NodeType(
         "condition",
@@ -332,10 +422,12 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 "Condition",
                 default="",
                 required=True,
-                help='e.g. age >= 25 and gender == "f" and "cats" in tags',
+                help="Contacts for whom this holds take ‘yes’, the others ‘no’.",
+                example='age >= 25 and gender == "f" and "cats" in tags',
             ),
         ),
         exits=("yes", "no"),
+        example="can we text them? consent_sms and has_phone",
     ),
     NodeType(
         "switch",
@@ -351,10 +443,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
                     {"id": "case1", "label": "Case 1", "condition": ""},
                     {"id": "case2", "label": "Case 2", "condition": ""},
                 ],
-                help="Ordered cases, each with an id, a label and a condition.",
+                help="Ordered cases, each with an id, a label and a condition; the first that "
+                "holds wins and each case is an exit.",
+                example='cats: "cats" in tags · dogs: "dogs" in tags · else: the rest',
             ),
         ),
         exits_from_params=_case_exits,
+        example="by city: Moscow, St Petersburg, everyone else",
     ),
     NodeType(
         "split",
@@ -370,9 +465,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
                     {"id": "a", "label": "A", "weight": 50},
                     {"id": "b", "label": "B", "weight": 50},
                 ],
+                help="Variants with a weight each; the weights add up to 100 and every "
+                "variant is an exit.",
+                example="A 50 / B 50 to test two subject lines",
             ),
         ),
         exits_from_params=_variant_exits,
+        example="test two subject lines, 50 % / 50 %",
     ),
     NodeType(
         "update",
@@ -386,12 +485,36 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 "Action",
                 default="add_tag",
                 choices=("add_tag", "remove_tag", "set_attribute", "set_crm_stage"),
+                help="What changes on the contact: a tag, an attribute or the CRM stage.",
+                example="add_tag, to mark who saw the offer",
             ),
-            ParamSpec("tag", ParamKind.TEXT, "Tag", default=""),
-            ParamSpec("attribute", ParamKind.TEXT, "Attribute", default=""),
-            ParamSpec("value", ParamKind.TEXT, "Value", default=""),
+            ParamSpec(
+                "tag",
+                ParamKind.TEXT,
+                "Tag",
+                default="",
+                help="The tag to add or remove; later conditions can test it.",
+                example="cart_lost",
+            ),
+            ParamSpec(
+                "attribute",
+                ParamKind.TEXT,
+                "Attribute",
+                default="",
+                help="The contact attribute to set (with ‘set attribute’).",
+                example="preferred_channel",
+            ),
+            ParamSpec(
+                "value",
+                ParamKind.TEXT,
+                "Value",
+                default="",
+                help="The attribute's new value, or the CRM stage to move the contact to.",
+                example="Sales-qualified lead",
+            ),
         ),
         exits=("next",),
+        example="tag “cart_lost” for retargeting ads",
     ),
     NodeType(
         "notify",
@@ -405,12 +528,36 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 "Kind",
                 default="manager",
                 choices=("manager", "crm_task", "webhook"),
+                help="Tell a manager now, create a CRM task, or call a webhook of another system.",
+                example="crm_task, for a call-back within a day",
             ),
-            ParamSpec("text", ParamKind.TEMPLATE, "Text", default=""),
-            ParamSpec("assignee", ParamKind.TEXT, "Assignee", default=""),
-            ParamSpec("url", ParamKind.TEXT, "Webhook URL", default=""),
+            ParamSpec(
+                "text",
+                ParamKind.TEMPLATE,
+                "Text",
+                default="",
+                help="What the manager or the task reads (a Jinja2 template).",
+                example="Call {{ contact.first_name }} at {{ contact.phone }} today",
+            ),
+            ParamSpec(
+                "assignee",
+                ParamKind.TEXT,
+                "Assignee",
+                default="",
+                help="Who gets the notification or the task.",
+                example="Head of Sales",
+            ),
+            ParamSpec(
+                "url",
+                ParamKind.TEXT,
+                "Webhook URL",
+                default="",
+                help="The address the webhook calls with the contact's data.",
+                example="https://crm.example/hooks/hot-lead",
+            ),
         ),
         exits=("done", "failed"),
+        example="ask a manager to call a hot lead",
     ),
     NodeType(
         "goal",
@@ -418,10 +565,27 @@ NODE_TYPES: tuple[NodeType, ...] = (
         "Goal",
         "Counts a conversion stage for the funnel chart, with the revenue it brings.",
         params=(
-            ParamSpec("stage", ParamKind.TEXT, "Stage", default="Purchase", required=True),
-            ParamSpec("revenue", ParamKind.NUMBER, "Revenue", default=0, minimum=0),
+            ParamSpec(
+                "stage",
+                ParamKind.TEXT,
+                "Stage",
+                default="Purchase",
+                required=True,
+                help="The stage's name in the funnel chart; goals with one name add up.",
+                example="Cart recovered",
+            ),
+            ParamSpec(
+                "revenue",
+                ParamKind.NUMBER,
+                "Revenue",
+                default=0,
+                minimum=0,
+                help="What a contact reaching this goal brings, in the scenario's currency.",
+                example="4490, the average check",
+            ),
         ),
         exits=("next",),
+        example="“Cart recovered”, worth the average check",
     ),
     NodeType(
         "exit",
@@ -436,6 +600,9 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 default="converted",
                 choices=OUTCOMES,
                 required=True,
+                help="How the contact leaves: converted, lost, unsubscribed, disqualified, or "
+                "handed to another scenario.",
+                example="lost, for ‘did not buy after two reminders’",
             ),
             ParamSpec(
                 "handoff_to",
@@ -443,8 +610,10 @@ NODE_TYPES: tuple[NodeType, ...] = (
                 "Hand off to scenario",
                 default="",
                 help="With outcome ‘handoff’: the id of the scenario that takes over.",
+                example="post_purchase_cross_sell",
             ),
         ),
+        example="bought / did not buy / unsubscribed",
     ),
     NodeType(
         "note",
@@ -454,6 +623,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
         params=(_TEXT, _COLOR),
         has_input=False,
         is_annotation=True,
+        example="why the first reminder carries no discount",
     ),
     NodeType(
         "group",
@@ -462,12 +632,29 @@ NODE_TYPES: tuple[NodeType, ...] = (
         "A frame around a stage (Attention, Interest, Decision, Action); not part of the flow.",
         params=(
             _TEXT,
-            ParamSpec("color", ParamKind.COLOR, "Colour", default="#E8F0FE"),
-            ParamSpec("width", ParamKind.NUMBER, "Width", default=600, minimum=50),
-            ParamSpec("height", ParamKind.NUMBER, "Height", default=400, minimum=50),
+            dataclasses.replace(_COLOR, default="#E8F0FE", example="#E8F0FE, a pale blue"),
+            ParamSpec(
+                "width",
+                ParamKind.NUMBER,
+                "Width",
+                default=600,
+                minimum=50,
+                help="The frame's width on the canvas (a step card is 220 wide).",
+                example="780, three columns of steps",
+            ),
+            ParamSpec(
+                "height",
+                ParamKind.NUMBER,
+                "Height",
+                default=400,
+                minimum=50,
+                help="The frame's height on the canvas; auto-layout fits it to its steps.",
+                example="880",
+            ),
         ),
         has_input=False,
         is_annotation=True,
+        example="the “Interest” stage of the funnel",
     ),
 )
 

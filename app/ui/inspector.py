@@ -56,7 +56,7 @@ from app.engine.model import FrequencyCap, Node, Product, QuietHours
 from app.engine.templates import TemplateError, check_template, money, parse_template
 from app.ui.icons import UNKNOWN_COLOR, category_color, node_type_icon
 from app.ui.node_assumption import NODE_KEYS, NodeAssumptionBox
-from app.ui.palette import category_title
+from app.ui.tooltips import category_title, param_tooltip
 
 EMPTY_HINT = (
     "Select a step to edit it. Drag steps from the palette; press Tab on the canvas to search."
@@ -217,7 +217,7 @@ class ParamEditor(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(3)
-        self.setToolTip(spec.help)
+        self.setToolTip(param_tooltip(spec))
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
@@ -885,6 +885,7 @@ class ScenarioSettingsForm(QWidget):
         self._document: EditorDocument | None = None
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Untitled funnel")
+        self.name_edit.setToolTip("The funnel's name in reports and the title bar, e.g. Win-back")
         self.name_edit.editingFinished.connect(self._write_name)
         self.currency = QComboBox()
         self.currency.setEditable(True)
@@ -901,9 +902,12 @@ class ScenarioSettingsForm(QWidget):
         self.cap_messages = QSpinBox()
         self.cap_messages.setRange(1, 1000)
         self.cap_messages.setSuffix(" messages")
+        self.cap_messages.setToolTip("The most messages one contact may get per period, e.g. 3")
         self.cap_per = QLineEdit()
         self.cap_per.setPlaceholderText("P1D")
         self.cap_per.setToolTip("A period such as P1D (a day) or P7D (a week)")
+        self.quiet_start.setToolTip("Quiet hours begin (24-hour time), e.g. 22:00")
+        self.quiet_end.setToolTip("Quiet hours end, e.g. 09:00: messages wait until then")
         for edit in (self.quiet_start, self.quiet_end):
             edit.setPlaceholderText("HH:MM")
             edit.setMaxLength(5)

@@ -6,8 +6,6 @@ carries just the type name; the canvas asks the document to create the step wher
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (
@@ -24,29 +22,11 @@ from app.canvas.style import THEMES
 from app.canvas.view import NODE_TYPE_MIME
 from app.engine.catalog import Category, NodeType, types_in
 from app.ui.icons import category_color, category_icon
+from app.ui.tooltips import category_title, type_tooltip
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
 ICON_SIZE = 20
 MUTED = THEMES["light"].muted_text.name()
-
-# One line each, in the words of a funnel a marketer already knows; shown in the tooltip.
-EXAMPLES: dict[str, str] = {
-    "entry.segment": "everyone tagged “vip” who has not bought for 90 days",
-    "entry.event": "a cart worth 1 000 ₽ or more is abandoned",
-    "message": "an e-mail: “You left something in your cart”",
-    "offer": "a personal 10 % code for the items left in the cart",
-    "wait": "wait 1 hour, or hold until the 09:00–21:00 window",
-    "wait_event": "did they buy within 2 days? If not, remind them",
-    "condition": "can we text them? consent_sms and has_phone",
-    "switch": "by city: Moscow, St Petersburg, everyone else",
-    "split": "test two subject lines, 50 % / 50 %",
-    "update": "tag “cart_lost” for retargeting ads",
-    "notify": "ask a manager to call a hot lead",
-    "goal": "“Cart recovered”, worth the average check",
-    "exit": "bought / did not buy / unsubscribed",
-    "note": "why the first reminder carries no discount",
-    "group": "the “Interest” stage of the funnel",
-}
 
 
 def node_type_mime_data(type_name: str) -> QMimeData:
@@ -60,23 +40,6 @@ def type_from_mime_data(mime: QMimeData) -> str | None:
     if not mime.hasFormat(NODE_TYPE_MIME):
         return None
     return bytes(mime.data(NODE_TYPE_MIME).data()).decode("utf-8") or None
-
-
-def category_title(category: Category) -> str:
-    return category.value.capitalize()
-
-
-def type_tooltip(spec: NodeType) -> str:
-    example = EXAMPLES.get(spec.type)
-    parts = [
-        f"<b>{html.escape(spec.label)}</b> "
-        f"<span style='color:{MUTED}'>· {html.escape(category_title(spec.category))}</span>",
-        html.escape(spec.help),
-    ]
-    if example:
-        parts.append(f"<i>Example:</i> {html.escape(example)}")
-    parts.append(f"<span style='color:{MUTED}'>Drag onto the canvas, or press Enter to add.</span>")
-    return f"<p style='white-space:normal'>{'<br>'.join(parts)}</p>"
 
 
 def _matches(spec: NodeType, words: list[str]) -> bool:
