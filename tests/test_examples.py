@@ -38,6 +38,8 @@ NAMED_EXAMPLES = (
     "post_purchase_cross_sell",
     "bant_qualification",
     "post_sale_nps",
+    "pre_sales",
+    "active_base",
 )
 EXAMPLE_PATHS = sorted(EXAMPLES.glob("*.json"))
 
