@@ -27,7 +27,12 @@ class DatabaseError(Exception):
 
 
 def default_database_path() -> Path:
-    return Path(platformdirs.user_data_dir("voronka", appauthor=False)) / "contacts.sqlite3"
+    """contacts.sqlite3 in the user's data folder; `VORONKA_DATA_DIR` moves it with the other
+    per-user files (tests, portable installs)."""
+    folder = os.environ.get("VORONKA_DATA_DIR") or platformdirs.user_data_dir(
+        "voronka", appauthor=False
+    )
+    return Path(folder) / "contacts.sqlite3"
 
 
 def database_url(url: str | None = None) -> str:
