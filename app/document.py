@@ -99,6 +99,10 @@ class EditorDocument(QObject):
         return f"{name}{'*' if self.modified else ''}"
 
     # --- recovery --------------------------------------------------------------------------
+    def set_autosave_delay(self, seconds: float) -> None:
+        """How long after the last change the recovery copy is written (a preference)."""
+        self._autosave_timer.setInterval(max(1, round(seconds * 1000)))
+
     def write_recovery(self) -> None:
         """A copy of the unsaved document with the path it belongs to, for crash recovery."""
         if not self.modified:

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from app.document import EditorDocument
 from app.engine.model import Edge
 from app.engine.validation import RULES, Problem, Severity
+from app.help_docs import rule_docs
+from app.ui import help
 from app.ui.problems import (
     CODE_COLUMN,
     MESSAGE_COLUMN,
@@ -123,10 +125,37 @@ def test_an_edge_problem_points_at_its_source(panel, qtbot):
     assert signal.args == ["wait_1h"]
 
 
-def test_the_code_tooltip_is_the_rule_title(panel):
+def test_the_code_tooltip_explains_the_rule_from_the_docs(panel):
     rule = RULES[0]
     panel.set_problems([Problem(rule.code, rule.severity, "x", "wait_1h")])
-    assert panel.tree.topLevelItem(0).toolTip(CODE_COLUMN) == rule.title
+    tooltip = panel.tree.topLevelItem(0).toolTip(CODE_COLUMN)
+    assert rule.title in tooltip
+    assert "no entry step" in tooltip  # docs/VALIDATION.md: what V101 means
+    assert "<i>Fix:</i> Add a <i>Segment entry</i>" in tooltip
+
+
+def test_clicking_the_code_opens_the_rules_explanation(panel, qtbot):
+    panel.set_problems([Problem("V113", Severity.ERROR, "no timeout", "wait_1h")])
+    with qtbot.waitSignal(panel.rule_help_requested) as signal:
+        panel.tree.itemClicked.emit(panel.tree.topLevelItem(0), CODE_COLUMN)
+    assert signal.args == ["V113"]
+    viewer = help.viewer()
+    try:
+        assert viewer.isVisible()
+        assert viewer.windowTitle().startswith("V113 ")
+        text = viewer.browser.toPlainText()
+        assert "What it means." in text and "contacts for whom the event never happens" in text
+        assert "How to fix it." in text
+    finally:
+        viewer.close()
+
+
+def test_every_rule_is_explained_in_the_docs():
+    documented = rule_docs()
+    for rule in RULES:
+        doc = documented.get(rule.code)
+        assert doc is not None, f"{rule.code} has no row in docs/VALIDATION.md"
+        assert doc.meaning and doc.fix, rule.code
 
 
 def test_emphasised_exit_names_read_as_quotes():

@@ -67,8 +67,8 @@ def exit_labels(node: Node) -> dict[str, str]:
     return labels
 
 
-def snap_to_grid(position: QPointF) -> QPointF:
-    return QPointF(round(position.x() / GRID) * GRID, round(position.y() / GRID) * GRID)
+def snap_to_grid(position: QPointF, step: float = GRID) -> QPointF:
+    return QPointF(round(position.x() / step) * step, round(position.y() / step) * step)
 
 
 _MOVABLE = (

@@ -7,6 +7,8 @@ for the original edit and for undo/redo alike.
 
 from __future__ import annotations
 
+import math
+
 import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -56,6 +58,8 @@ class FunnelScene(QGraphicsScene):
         self.theme: Theme = THEMES[theme]
         self.edge_pens = edge_pens(self.theme)
         self.snap = True
+        self.grid_visible = True
+        self.grid_size = GRID
         self.node_items: dict[str, StepItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
         self._drag_line: QGraphicsPathItem | None = None
@@ -303,6 +307,11 @@ class FunnelScene(QGraphicsScene):
                 item.severity = severity
                 item.update()
 
+    def set_grid(self, visible: bool, size: float, snap: bool) -> None:
+        """Grid drawing and snapping, from the user's preferences."""
+        self.grid_visible, self.grid_size, self.snap = visible, float(size), snap
+        self.update()
+
     def set_theme(self, name: str) -> None:
         self.theme = THEMES[name]
         self.edge_pens = edge_pens(self.theme)
@@ -381,7 +390,7 @@ class FunnelScene(QGraphicsScene):
             if item is None:
                 continue
             if self.snap:
-                item.setPos(snap_to_grid(item.pos()))
+                item.setPos(snap_to_grid(item.pos(), self.grid_size))
             self._reroute_edges_of(node_id)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -442,10 +451,12 @@ class FunnelScene(QGraphicsScene):
             return
         painter.fillRect(rect, self.theme.background)
         scale = painter.worldTransform().m11()
-        if scale < 0.5 or not self.theme.grid_visible:
+        # the user's grid setting, and themes without a grid (presentation)
+        if scale < 0.5 or not (self.grid_visible and self.theme.grid_visible):
             return
         painter.setPen(QPen(self.theme.grid, 0))
-        step = GRID * (1 if scale >= 1 else 2)
+        # lines at least 20 screen pixels apart, however fine the grid
+        step = self.grid_size * max(1, math.ceil(20 / (self.grid_size * scale) - 1e-9))
         left = int(rect.left() // step) * step
         top = int(rect.top() // step) * step
         x = left

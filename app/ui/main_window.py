@@ -6,9 +6,10 @@ in it opens another window, so copy and paste between two funnels is a matter of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import preferences
 from app.canvas.minimap import Minimap
 from app.canvas.quick_search import QuickSearch
 from app.canvas.scene import FunnelScene
@@ -34,17 +36,19 @@ from app.engine.serialization import (
     loads_scenario,
 )
 from app.engine.validation import Severity
+from app.preferences import Preferences
 from app.resources import EXAMPLES
+from app.ui import help
 from app.ui.contact_preview import ContactPreviewDialog
 from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
 from app.ui.presentation import PresentationWindow
 from app.ui.problems import ProblemsWidget
 from app.ui.results_panel import ResultsPanel
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.simulation_panel import SimulationPanel
 
 CLIPBOARD_MIME = "application/x-voronka-clipboard"
-MAX_RECENT = 10
 # Bumped when the set of docks changes: Qt would put new docks in odd places when restoring
 # a layout saved without them, so an older saved layout is ignored.
 DOCK_LAYOUT_VERSION = 2
@@ -53,15 +57,12 @@ FILE_FILTER = "Voronka scenarios (*.json);;All files (*)"
 OPEN_WINDOWS: list[MainWindow] = []
 
 
-def settings() -> QSettings:
-    return QSettings("Voronka", "Voronka")
-
-
 class MainWindow(QMainWindow):
     def __init__(self, document: EditorDocument | None = None, theme: str | None = None):
         super().__init__()
         self.document = document or EditorDocument()
-        self.theme_name = theme or str(settings().value("theme", "light"))
+        saved = preferences.load()
+        self.theme_name = theme or saved.theme
         self.scene = FunnelScene(self.document, self.theme_name)
         self.view = FunnelView(self.scene)
         self.setCentralWidget(self.view)
@@ -77,9 +78,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_title()
         self._update_counts()
-        state = settings().value("window_state")
-        if state is not None:
-            self.restoreState(state, DOCK_LAYOUT_VERSION)
+        if saved.window_state:
+            self.restoreState(QByteArray(saved.window_state), DOCK_LAYOUT_VERSION)
+        self.apply_preferences(replace(saved, theme=self.theme_name))
         OPEN_WINDOWS.append(self)
 
     # --- construction ----------------------------------------------------------------------
@@ -185,7 +186,19 @@ class MainWindow(QMainWindow):
             "F5",
             "Full screen, stage by stage (arrows; N for numbers; Esc to leave)",
         )
+        self.act_settings = self._action(
+            "Se&ttings…",
+            self.show_settings,
+            "Ctrl+,",
+            "Language, theme, grid, database, simulation",
+        )
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self.act_auto_funnel = self._action(
+            "&What Is an Auto-Funnel?", help.show_auto_funnel_page, None, "A short introduction"
+        )
+        self.act_welcome = self._action(
+            "&Welcome Screen", self.show_welcome, None, "Templates, recent files, demo database"
+        )
         self.act_about = self._action("&About Voronka", self.show_about)
 
     def _build_menus_and_toolbar(self) -> None:
@@ -217,6 +230,8 @@ class MainWindow(QMainWindow):
             self.act_delete,
             None,
             self.act_select_all,
+            None,
+            self.act_settings,
         ):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
@@ -242,7 +257,8 @@ class MainWindow(QMainWindow):
             funnel_menu.addAction(action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.act_shortcuts)
+        for action in (self.act_welcome, self.act_auto_funnel, self.act_shortcuts, None):
+            help_menu.addSeparator() if action is None else help_menu.addAction(action)
         help_menu.addAction(self.act_about)
 
         toolbar = self.addToolBar("Main")
@@ -347,10 +363,7 @@ class MainWindow(QMainWindow):
     def _show_document(self, document: EditorDocument) -> MainWindow:
         if self._is_pristine():
             self.close()
-        window = MainWindow(document, self.theme_name)
-        window.show()
-        window.view.fit_all()
-        return window
+        return open_document_window(document, self.theme_name)
 
     def new_document(self) -> None:
         self._show_document(EditorDocument())
@@ -365,7 +378,7 @@ class MainWindow(QMainWindow):
         return self._show_document(EditorDocument(scenario))
 
     def open_dialog(self) -> None:
-        folder = str(settings().value("last_folder", str(Path.home())))
+        folder = preferences.load().last_folder or str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open scenario", folder, FILE_FILTER)
         if path:
             self.open_path(Path(path))
@@ -376,7 +389,7 @@ class MainWindow(QMainWindow):
         except ScenarioFileError as error:
             QMessageBox.critical(self, "Cannot open the file", str(error))
             return None
-        remember_recent(path)
+        preferences.remember_recent(path)
         return self._show_document(document)
 
     def save(self) -> bool:
@@ -385,24 +398,34 @@ class MainWindow(QMainWindow):
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        folder = str(settings().value("last_folder", str(Path.home())))
+        folder = preferences.load().last_folder or str(Path.home())
+        if is_bundled_template(Path(folder) / "x.json"):
+            folder = str(Path.home())
         suggested = str(Path(folder) / f"{self.document.scenario.id or 'funnel'}.json")
         path, _ = QFileDialog.getSaveFileName(self, "Save scenario", suggested, FILE_FILTER)
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path) -> bool:
+        if is_bundled_template(path):
+            QMessageBox.warning(
+                self,
+                "Templates stay as shipped",
+                f"“{path.name}” is a bundled template. Save your funnel under another name or "
+                "in another folder.",
+            )
+            return False
         try:
             self.document.save(path)
         except OSError as error:
             QMessageBox.critical(self, "Cannot save", f"{path}: {error.strerror or error}")
             return False
-        remember_recent(path)
+        preferences.remember_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        paths = recent_files()
+        paths = preferences.recent_files(include_missing=False)
         if not paths:
             self.recent_menu.addAction("No recent files").setEnabled(False)
         for path in paths:
@@ -413,7 +436,7 @@ class MainWindow(QMainWindow):
         if self.document.modified and not self.confirm_discard():
             event.ignore()
             return
-        settings().setValue("window_state", self.saveState(DOCK_LAYOUT_VERSION))
+        preferences.update(window_state=bytes(self.saveState(DOCK_LAYOUT_VERSION).data()))
         self.simulation.stop()
         self.document.discard_recovery()
         # The scene outlives this window's C++ side by a moment; its last selection change
@@ -491,10 +514,34 @@ class MainWindow(QMainWindow):
         self.problems_dock.raise_()
 
     def set_theme(self, name: str) -> None:
+        if name != preferences.load().theme:
+            preferences.update(theme=name)
+        self._show_theme(name)
+
+    def _show_theme(self, name: str) -> None:
         self.theme_name = name
-        self.scene.set_theme(name)
-        self.results.set_theme(name)
-        settings().setValue("theme", name)
+        if self.scene.theme.name != name:
+            self.scene.set_theme(name)
+            self.results.set_theme(name)
+        with QSignalBlocker(self.act_dark):
+            self.act_dark.setChecked(name == "dark")
+
+    # --- preferences -----------------------------------------------------------------------
+    def apply_preferences(self, chosen: Preferences) -> None:
+        """Theme, grid, snapping and the recovery interval: what applies without a restart."""
+        self._show_theme(chosen.theme)
+        self.scene.set_grid(chosen.grid_visible, chosen.grid_size, chosen.snap_to_grid)
+        self.document.set_autosave_delay(chosen.autosave_seconds)
+
+    def show_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(preferences.load(), apply_to_open_windows, self)
+        dialog.open()
+        return dialog
+
+    def show_welcome(self):
+        from app.ui.welcome import show_welcome  # the welcome screen opens main windows
+
+        return show_welcome()
 
     # --- simulation ------------------------------------------------------------------------
     def run_simulation(self) -> None:
@@ -583,23 +630,10 @@ class MainWindow(QMainWindow):
         self.scene.select_nodes([node_id])
 
     # --- help ------------------------------------------------------------------------------
-    def show_shortcuts(self) -> None:
-        rows = [
-            ("Tab / double-click", "Add a step at the cursor"),
-            ("Drag from an exit", "Connect; drop on empty canvas to add a connected step"),
-            ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-            ("Ctrl+C, Ctrl+X, Ctrl+V", "Copy, cut, paste (also between windows)"),
-            ("Ctrl+D", "Duplicate"),
-            ("Del", "Delete the selection"),
-            ("Ctrl+A", "Select all"),
-            ("Wheel", "Zoom at the cursor"),
-            ("Middle button / Space+drag", "Pan"),
-            ("Ctrl+0 / Ctrl+Shift+0", "Fit all / fit selection"),
-            ("Ctrl+L", "Auto-layout"),
-            ("F7", "Validate"),
-        ]
-        text = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in rows)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
+    def show_shortcuts(self) -> help.ShortcutsDialog:
+        dialog = help.ShortcutsDialog(self.menuBar(), self)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -621,15 +655,20 @@ def _example_title(path: Path) -> str:
         return path.stem
 
 
-def recent_files() -> list[Path]:
-    values = settings().value("recent_files", []) or []
-    if isinstance(values, str):
-        values = [values]
-    return [Path(v) for v in values if Path(v).exists()]
+def open_document_window(document: EditorDocument, theme: str | None = None) -> MainWindow:
+    """Show a document in a new window, fitted to its steps."""
+    window = MainWindow(document, theme)
+    window.show()
+    window.view.fit_all()
+    return window
 
 
-def remember_recent(path: Path) -> None:
-    path = path.resolve()
-    paths = [p for p in recent_files() if p.resolve() != path]
-    settings().setValue("recent_files", [str(p) for p in [path, *paths][:MAX_RECENT]])
-    settings().setValue("last_folder", str(path.parent))
+def is_bundled_template(path: Path) -> bool:
+    """Files in the bundled examples folder are templates: opened as copies, never written."""
+    return path.resolve().parent == EXAMPLES.resolve()
+
+
+def apply_to_open_windows(chosen: Preferences) -> None:
+    """Settings applied live: every open window takes them at once."""
+    for window in list(OPEN_WINDOWS):
+        window.apply_preferences(chosen)

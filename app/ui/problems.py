@@ -1,7 +1,8 @@
 """The problems panel: the document's validation results, one row per problem, errors first.
 
 It only mirrors `EditorDocument.problems`; activating a row asks the main window to show the
-step, so fixing a problem starts with one click.
+step, so fixing a problem starts with one click. The code is a link: its tooltip says what the
+rule means and how to fix it, and a click opens the rule's explanation from docs/VALIDATION.md.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -21,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import EditorDocument
-from app.engine.validation import RULES, Problem, Severity
+from app.engine.validation import Problem, Severity
+from app.ui.help import rule_tooltip, show_rule_help
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("", "Code", "Step", "Message")
@@ -34,7 +37,7 @@ _ICONS = {
     Severity.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
 _NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_RULE_TITLES = {r.code: r.title for r in RULES}
+LINK = QColor("#1A66C2")
 _EMPHASIS = re.compile(r"\*(\S(?:[^*]*\S)?)\*")
 
 
@@ -66,6 +69,8 @@ class ProblemsWidget(QWidget):
     """Lists problems; a click or Enter on a row emits `node_activated` with the step's id."""
 
     node_activated = Signal(str)
+    # a problem's code was clicked: the panel opens the explanation and says which
+    rule_help_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +96,7 @@ class ProblemsWidget(QWidget):
         header.setSectionResizeMode(STEP_COLUMN, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(SEVERITY_COLUMN, 28)
         header.resizeSection(STEP_COLUMN, 200)
-        self.tree.itemClicked.connect(self._on_item)
+        self.tree.itemClicked.connect(self._on_clicked)
         self.tree.itemActivated.connect(self._on_item)
 
         layout = QVBoxLayout(self)
@@ -124,7 +129,11 @@ class ProblemsWidget(QWidget):
         item = QTreeWidgetItem(["", problem.code, step, message])
         item.setIcon(SEVERITY_COLUMN, self.style().standardIcon(_ICONS[problem.severity]))
         item.setToolTip(SEVERITY_COLUMN, _NOUNS[problem.severity].capitalize())
-        item.setToolTip(CODE_COLUMN, _RULE_TITLES.get(problem.code, problem.code))
+        item.setToolTip(CODE_COLUMN, rule_tooltip(problem.code))
+        font = item.font(CODE_COLUMN)
+        font.setUnderline(True)
+        item.setFont(CODE_COLUMN, font)
+        item.setForeground(CODE_COLUMN, QBrush(LINK))
         item.setToolTip(STEP_COLUMN, step)
         item.setToolTip(MESSAGE_COLUMN, message)
         item.setData(SEVERITY_COLUMN, NODE_ROLE, node_id)
@@ -135,6 +144,15 @@ class ProblemsWidget(QWidget):
             return "Scenario"
         node = self._document.scenario.nodes.get(node_id) if self._document else None
         return node.display_title if node else node_id
+
+    def _on_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if column == CODE_COLUMN:
+            self.explain(item.text(CODE_COLUMN))
+        self._on_item(item)
+
+    def explain(self, code: str) -> None:
+        show_rule_help(code)
+        self.rule_help_requested.emit(code)
 
     def _on_item(self, item: QTreeWidgetItem) -> None:
         node_id = item.data(SEVERITY_COLUMN, NODE_ROLE)

@@ -1,0 +1,214 @@
+"""In-app help: a Markdown viewer, rule explanations, the auto-funnel page, the shortcut list.
+
+The shortcut list is read from the window's own menus when it opens, so it always shows the keys
+that really work (including any a later version adds); only mouse gestures, which are not
+actions, are listed by hand.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QLocale
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMenuBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import preferences
+from app.engine.validation import RULES
+from app.help_docs import help_page, rule_doc
+
+RULE_TITLES = {rule.code: rule.title for rule in RULES}
+# Mouse and canvas gestures: not actions, so not in any menu.
+GESTURES = (
+    ("Tab, or double-click the canvas", "Search step types and add one at the cursor"),
+    ("Drag from an exit", "Connect; drop on empty canvas to add a connected step"),
+    ("Wheel", "Zoom at the cursor"),
+    ("Middle button, or Space + drag", "Pan"),
+    ("Drag on empty canvas", "Select the steps in a rectangle"),
+)
+
+
+class HelpViewer(QDialog):
+    """A reading window for help pages; one per application, reused for every page."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("help_viewer")
+        self.resize(720, 640)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.document().setDocumentMargin(16)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(buttons)
+
+    def show_markdown(self, title: str, text: str) -> None:
+        self.setWindowTitle(f"{title} — Voronka")
+        self.browser.setMarkdown(text)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+
+_viewer: HelpViewer | None = None
+
+
+def viewer() -> HelpViewer:
+    global _viewer
+    if _viewer is None:
+        _viewer = HelpViewer()
+        _viewer.destroyed.connect(_forget_viewer)
+    return _viewer
+
+
+def _forget_viewer() -> None:
+    global _viewer
+    _viewer = None
+
+
+def language() -> str:
+    return preferences.effective_language(preferences.load(), QLocale.system().name())
+
+
+def show_auto_funnel_page() -> HelpViewer:
+    page = viewer()
+    page.show_markdown("What is an auto-funnel", help_page("auto_funnel", language()))
+    return page
+
+
+def rule_tooltip(code: str) -> str:
+    """The rule's title, meaning and fix as rich text, for a Problems row."""
+    title = RULE_TITLES.get(code, code)
+    doc = rule_doc(code)
+    parts = [f"<b>{html.escape(code)} — {html.escape(title)}</b>"]
+    if doc is not None:
+        parts.append(_inline(doc.meaning))
+        parts.append(f"<i>Fix:</i> {_inline(doc.fix)}")
+    parts.append("<span style='color:#5F6B7A'>Click the code for the full explanation.</span>")
+    return f"<p style='white-space:normal'>{'<br>'.join(parts)}</p>"
+
+
+def show_rule_help(code: str) -> HelpViewer:
+    doc = rule_doc(code)
+    title = RULE_TITLES.get(code, "")
+    if doc is None:
+        text = f"# {code} — {title}\n\nThis rule is not described in docs/VALIDATION.md yet."
+    else:
+        text = doc.markdown(title)
+    page = viewer()
+    page.show_markdown(f"{code} {title}".strip(), text)
+    return page
+
+
+def _inline(markdown: str) -> str:
+    """`code` and *emphasis* of a table cell as HTML (a cell holds no other Markdown)."""
+    text = html.escape(markdown, quote=False)
+    text = _replace_pairs(text, "`", "<code>", "</code>")
+    return _replace_pairs(text, "*", "<i>", "</i>")
+
+
+def _replace_pairs(text: str, mark: str, opening: str, closing: str) -> str:
+    pieces = text.split(mark)
+    if len(pieces) % 2 == 0:  # an unpaired mark: leave the text as it is
+        return text
+    return "".join(
+        piece if index % 2 == 0 else f"{opening}{piece}{closing}"
+        for index, piece in enumerate(pieces)
+    )
+
+
+# --- keyboard shortcuts --------------------------------------------------------------------
+
+
+def menu_shortcuts(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
+    """(menu, action, keys) for every action in the menus that has a shortcut, in menu order."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            if action.isSeparator():
+                continue
+            sub = action.menu()
+            if isinstance(sub, QMenu):
+                walk(sub, f"{path} › {_plain(action.text())}")
+                continue
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            keys = [k for k in keys if k]
+            if keys:
+                rows.append((path, _plain(action.text()), ", ".join(dict.fromkeys(keys))))
+
+    for action in menu_bar.actions():
+        if isinstance(action.menu(), QMenu):
+            walk(action.menu(), _plain(action.text()))
+    return rows
+
+
+def _plain(text: str) -> str:
+    """Menu text as read: no mnemonic ampersands, no shortcut after a tab."""
+    return text.split("\t")[0].replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+class ShortcutsDialog(QDialog):
+    """Every shortcut of the window's menus, then the canvas's mouse gestures."""
+
+    def __init__(self, menu_bar: QMenuBar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts — Voronka")
+        self.rows = menu_shortcuts(menu_bar)
+        self.table = _table(["Keys", "Action", "Menu"], [(k, a, m) for m, a, k in self.rows])
+        self.gestures = _table(["Gesture", "What it does"], list(GESTURES))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_heading("Keyboard"))
+        layout.addWidget(self.table, 3)
+        layout.addWidget(_heading("On the canvas"))
+        layout.addWidget(self.gestures, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 620)
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _table(headers: list[str], rows: list[tuple[str, ...]]) -> QTableWidget:
+    table = QTableWidget(len(rows), len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            if column == 0:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            table.setItem(row, column, item)
+    header = table.horizontalHeader()
+    for column in range(len(headers) - 1):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
