@@ -1,4 +1,5 @@
-"""Start the editor: one window per file given, recovery of unsaved work after a crash."""
+"""Start the editor: one window per file given, recovery of unsaved work after a crash, and
+the welcome screen (templates, recent files) when there is neither."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.document import EditorDocument
 from app.settings_paths import recovery_files
 from app.ui.main_window import MainWindow
+from app.ui.welcome import show_welcome
 
 
 def offer_recovery(parent=None) -> list[MainWindow]:
@@ -37,19 +39,21 @@ def offer_recovery(parent=None) -> list[MainWindow]:
     return windows
 
 
-def run(paths: Sequence[str]) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Voronka")
-    app.setOrganizationName("Voronka")
-    windows = offer_recovery()
+def start(paths: Sequence[str]) -> list[QWidget]:
+    """The first windows: recovered work, the files asked for, else the welcome screen."""
+    windows: list[QWidget] = list(offer_recovery())
     for path in paths:
         window = MainWindow().open_path(Path(path))
         if window is not None:
             windows.append(window)
-    if not windows:
-        window = MainWindow()
-        window.show()
-        windows.append(window)
+    return windows or [show_welcome()]
+
+
+def run(paths: Sequence[str]) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Voronka")
+    app.setOrganizationName("Voronka")
+    start(paths)
     status = app.exec()
     # Mime data still on the clipboard when Qt shuts down crashes PySide (seen offscreen with
     # 6.11); the copied steps do not outlive the application anyway without a clipboard manager.

@@ -384,6 +384,8 @@ class MainWindow(QMainWindow):
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> MainWindow | None:
+        if is_bundled_template(path):
+            return self.new_from_example(path)
         try:
             document = EditorDocument.open(path)
         except ScenarioFileError as error:
