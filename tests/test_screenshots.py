@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from app.resources import EXAMPLES
-from tools.screenshots import SIZE, render
+from tools.screenshots import SIZE, render, render_welcome
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +28,11 @@ def test_example_renders_to_full_size_pngs_with_the_theme(qapp, tmp_path: Path, 
     assert (canvas_probe.lightness() > 128) == (theme == "light")
     colours = {image.pixel(x, y) for x in range(300, 1300, 25) for y in range(100, 800, 25)}
     assert len(colours) > 20, "the canvas shows cards, text and edges, not a blank area"
+
+
+def test_the_welcome_screen_renders_with_its_gallery(qapp, tmp_path: Path):
+    top, gallery = render_welcome(tmp_path)
+    for path in (top, gallery):
+        image = QImage(str(path))
+        assert image.width() >= 1000 and image.height() >= 700
+    assert QImage(str(top)) != QImage(str(gallery)), "the second one is scrolled"

@@ -63,7 +63,7 @@ def test_the_shortcuts_dialog_lists_every_menu_action_with_keys(window):
     dialog = window.show_shortcuts()
     try:
         listed = {
-            (dialog.table.item(row, 1).text(), dialog.table.item(row, 0).text())
+            (dialog.table.item(row, 0).text(), dialog.table.item(row, 1).text())
             for row in range(dialog.table.rowCount())
         }
         in_menus = [

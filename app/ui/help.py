@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -57,8 +57,10 @@ class HelpViewer(QDialog):
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)
 
-    def show_markdown(self, title: str, text: str) -> None:
+    def show_markdown(self, title: str, text: str, size: tuple[int, int] = (720, 640)) -> None:
         self.setWindowTitle(f"{title} — Voronka")
+        if not self.isVisible():
+            self.resize(*size)
         self.browser.setMarkdown(text)
         self.show()
         self.raise_()
@@ -111,7 +113,7 @@ def show_rule_help(code: str) -> HelpViewer:
     else:
         text = doc.markdown(title)
     page = viewer()
-    page.show_markdown(f"{code} {title}".strip(), text)
+    page.show_markdown(f"{code} {title}".strip(), text, (640, 400))
     return page
 
 
@@ -147,8 +149,11 @@ def menu_shortcuts(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
             if isinstance(sub, QMenu):
                 walk(sub, f"{path} › {_plain(action.text())}")
                 continue
-            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-            keys = [k for k in keys if k]
+            keys = [
+                k.toString(QKeySequence.SequenceFormat.NativeText)
+                for k in action.shortcuts()
+                if _typed(k)
+            ]
             if keys:
                 rows.append((path, _plain(action.text()), ", ".join(dict.fromkeys(keys))))
 
@@ -156,6 +161,12 @@ def menu_shortcuts(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
         if isinstance(action.menu(), QMenu):
             walk(action.menu(), _plain(action.text()))
     return rows
+
+
+def _typed(keys: QKeySequence) -> bool:
+    """A combination people type; not a keyboard's dedicated Copy or Save key (alone or with
+    Shift), which the platform also binds to those commands and which few keyboards have."""
+    return not keys.isEmpty() and keys[0].key().value < Qt.Key.Key_Back.value
 
 
 def _plain(text: str) -> str:
@@ -170,17 +181,20 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts — Voronka")
         self.rows = menu_shortcuts(menu_bar)
-        self.table = _table(["Keys", "Action", "Menu"], [(k, a, m) for m, a, k in self.rows])
-        self.gestures = _table(["Gesture", "What it does"], list(GESTURES))
+        self.table = _table(
+            ["Action", "Keys", "Menu"], [(a, k, m) for m, a, k in self.rows], bold_column=1
+        )
+        self.gestures = _table(["Gesture", "What it does"], list(GESTURES), bold_column=0)
+        self.gestures.setFixedHeight(_rows_height(self.gestures))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(_heading("Keyboard"))
-        layout.addWidget(self.table, 3)
+        layout.addWidget(self.table, 1)
         layout.addWidget(_heading("On the canvas"))
-        layout.addWidget(self.gestures, 1)
+        layout.addWidget(self.gestures)
         layout.addWidget(buttons)
-        self.resize(640, 620)
+        self.resize(660, 720)
 
 
 def _heading(text: str) -> QLabel:
@@ -191,7 +205,12 @@ def _heading(text: str) -> QLabel:
     return label
 
 
-def _table(headers: list[str], rows: list[tuple[str, ...]]) -> QTableWidget:
+def _rows_height(table: QTableWidget) -> int:
+    rows = sum(table.rowHeight(row) for row in range(table.rowCount()))
+    return rows + table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+
+
+def _table(headers: list[str], rows: list[tuple[str, ...]], bold_column: int = -1) -> QTableWidget:
     table = QTableWidget(len(rows), len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().hide()
@@ -202,7 +221,7 @@ def _table(headers: list[str], rows: list[tuple[str, ...]]) -> QTableWidget:
     for row, values in enumerate(rows):
         for column, value in enumerate(values):
             item = QTableWidgetItem(value)
-            if column == 0:
+            if column == bold_column:
                 font = item.font()
                 font.setBold(True)
                 item.setFont(font)

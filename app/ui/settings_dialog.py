@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -59,7 +60,7 @@ KEY_NAMES = {
     "opened": "Opened",
     "clicked": "Clicked",
     "purchase": "Bought",
-    "purchase_after_offer": "Bought after an offer",
+    "purchase_after_offer": "Bought, offer",
     "replied": "Replied",
 }
 KEY_HELP = {
@@ -152,7 +153,11 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.show_preferences(self._original)
         self._connect_live_preview()
-        self.resize(self.sizeHint().expandedTo(self.minimumSizeHint()).width() + 40, 480)
+        for spin in (self.grid_size, self.autosave, self.horizon, self.seed, self.replications):
+            spin.setMinimumWidth(120)
+        for field in (*self.findChildren(QSpinBox), *self.findChildren(QComboBox)):
+            field.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.resize(max(self.sizeHint().width(), 660), 500)
 
     # --- tabs ------------------------------------------------------------------------------
     def _general_tab(self) -> QWidget:
@@ -245,10 +250,12 @@ class SettingsDialog(QDialog):
         self.channels.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.channels.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.channels.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.channels.setMinimumHeight(
+        self.channels.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.channels.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.channels.setFixedHeight(
             self.channels.horizontalHeader().sizeHint().height()
             + len(CHANNELS) * self.channels.verticalHeader().defaultSectionSize()
-            + 4
+            + 2 * self.channels.frameWidth()
         )
         self.channels.itemChanged.connect(self._check_cell)
         note = _note(
@@ -406,7 +413,7 @@ class SettingsDialog(QDialog):
 def _form() -> QFormLayout:
     form = QFormLayout()
     form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     form.setHorizontalSpacing(12)
     form.setVerticalSpacing(10)
     return form

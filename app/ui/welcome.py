@@ -340,8 +340,12 @@ class WelcomeWindow(QWidget):
         layout.addWidget(self.open_button)
         layout.addSpacing(18)
         layout.addWidget(_section("RECENT"))
-        layout.addWidget(self.no_recent)
-        layout.addWidget(self.recent, 1)
+        # one box takes the free height whether the list or its placeholder is shown
+        recent_box = QVBoxLayout()
+        recent_box.setContentsMargins(0, 0, 0, 0)
+        recent_box.addWidget(self.no_recent, 0, Qt.AlignmentFlag.AlignTop)
+        recent_box.addWidget(self.recent, 1)
+        layout.addLayout(recent_box, 1)
         layout.addWidget(about)
         layout.addWidget(settings)
         return sidebar
