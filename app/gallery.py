@@ -8,11 +8,11 @@ first, in the order a business meets them; the trigger mechanics and the product
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.engine.serialization import ScenarioFileError, load_scenario
 from app.resources import EXAMPLES
 
 # Funnel types by goal (docs: DOMAIN.md, "Funnel types by goal") and the template of each.
@@ -40,20 +40,30 @@ def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
 
 
+def _name_from(path: Path) -> str:
+    return path.stem.replace("_", " ").capitalize()
+
+
 def templates(folder: Path = EXAMPLES) -> list[Template]:
-    """The gallery in display order; a file that cannot be read is left out, not fatal."""
+    """The gallery in display order; a file that cannot be read is left out, not fatal.
+
+    Only the name and description are read here (plain JSON, no schema check: a third of a
+    second for ten files); choosing a template loads it fully, with every check."""
     goal_of = {stem: goal for goal, stem in GOALS.items()}
     found = []
     for path in sorted(folder.glob("*.json")):
         try:
-            scenario = load_scenario(path).scenario
-        except ScenarioFileError:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
+        if not isinstance(data, dict) or data.get("format") != "voronka.scenario":
+            continue
+        name, description = data.get("name"), data.get("description")
         found.append(
             Template(
                 path=path,
-                name=scenario.name or path.stem.replace("_", " ").capitalize(),
-                summary=first_sentence(scenario.description),
+                name=name if isinstance(name, str) and name else _name_from(path),
+                summary=first_sentence(description if isinstance(description, str) else ""),
                 goal=goal_of.get(path.stem),
             )
         )
