@@ -33,8 +33,9 @@ MAX_RECENT = 10
 CHANNEL_KEYS = ("deliver", "opened", "clicked", "purchase", "purchase_after_offer", "replied")
 GRID_SIZES = (5, 200)
 AUTOSAVE_SECONDS = (1, 3600)
-HORIZON_DAYS = (1, 3650)
-REPLICATIONS = (1, 1000)
+# as the Simulation dock allows
+HORIZON_DAYS = (1, 365)
+REPLICATIONS = (1, 200)
 
 
 class PreferencesError(ValueError):
@@ -108,13 +109,13 @@ class Preferences:
         url = text if "://" in text else f"sqlite:///{Path(text).expanduser()}"
         try:
             make_url(url).get_dialect()
-        except ArgumentError as error:
-            raise PreferencesError(f"database: {text!r} is not a URL or a path ({error})") from None
-        except NoSuchModuleError:
+        except NoSuchModuleError:  # a subclass of ArgumentError: first
             raise PreferencesError(
                 f"database: {text!r} names a kind of database Voronka cannot open "
                 "(use a path to an SQLite file, or postgresql+psycopg://…)"
             ) from None
+        except ArgumentError as error:
+            raise PreferencesError(f"database: {text!r} is not a URL or a path ({error})") from None
         return url
 
 

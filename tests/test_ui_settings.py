@@ -6,10 +6,13 @@ import pytest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from app import preferences
+from app.engine.behaviour import Assumptions
 from app.engine.contact_schema import CHANNELS
-from app.preferences import CHANNEL_KEYS, Preferences
+from app.preferences import Preferences, SimulationDefaults
+from app.ui.assumptions_table import COLUMNS
 from app.ui.main_window import MainWindow
-from app.ui.settings_dialog import SettingsDialog, parse_percent
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.simulation_panel import SimulationPanel
 
 
 @pytest.fixture
@@ -22,7 +25,9 @@ def window(qtbot, document, monkeypatch):
 
 
 def _cell(dialog: SettingsDialog, channel: str, key: str):
-    return dialog.channels.item(CHANNELS.index(channel), CHANNEL_KEYS.index(key))
+    """The table has a row per behaviour and a column per channel."""
+    row = [k for k, _ in COLUMNS].index(key)
+    return dialog.channels.item(row, CHANNELS.index(channel))
 
 
 def _ok(dialog: SettingsDialog):
@@ -62,20 +67,27 @@ def test_saved_settings_come_back_in_a_new_dialog(qtbot):
     assert again.language.currentData() == "ru" and again.theme.currentData() == "dark"
     assert again.grid_size.value() == 40 and not again.grid_visible.isChecked()
     assert _cell(again, "sms", "clicked").text() == "12 %"
-    assert _cell(again, "push", "clicked").text() == ""  # empty: the benchmark applies
+    assert _cell(again, "sms", "clicked").font().bold()  # an override
+    assert not _cell(again, "push", "clicked").font().bold()  # the benchmark applies
     assert again.preferences() == saved
 
 
-def test_a_bad_value_is_named_and_blocks_ok(qtbot):
+def test_a_bad_value_is_named_and_a_bad_database_blocks_ok(qtbot):
     dialog = SettingsDialog(Preferences())
     qtbot.addWidget(dialog)
     _cell(dialog, "sms", "deliver").setText("120")
-    assert not _ok(dialog).isEnabled()
-    assert "SMS · Delivered: ‘120’ is not a percentage from 0 to 100" in dialog.error_label.text()
+    assert "SMS · Delivered: ‘120’ is not a percentage between 0 and 100" in (
+        dialog.error_label.text()
+    )
+    assert _cell(dialog, "sms", "deliver").text() == "97 %"  # put back, so OK stays possible
+    assert _ok(dialog).isEnabled()
     _cell(dialog, "sms", "deliver").setText("95")
+    assert dialog.error_label.isHidden()
+    assert dialog.preferences().simulation.channels == {"sms": {"deliver": 0.95}}
     dialog.database.setText("nonsense://")
     assert not _ok(dialog).isEnabled()
     assert dialog.error_label.text().startswith("database:")
+    assert "cannot open" in dialog.error_label.text()
     dialog.database.clear()
     assert _ok(dialog).isEnabled() and dialog.error_label.isHidden()
 
@@ -131,13 +143,20 @@ def test_new_windows_start_with_the_saved_settings(qtbot, document, monkeypatch)
     assert not window.scene.snap and window.document._autosave_timer.interval() == 9000
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("12", 0.12), ("12 %", 0.12), (" 7,5% ", 0.075), ("100", 1.0)]
-)
-def test_percentages_are_read_as_probabilities(text, value):
-    assert parse_percent(text) == pytest.approx(value)
-
-
-@pytest.mark.parametrize("text", ["", "abc", "-1", "101", "1e3"])
-def test_what_is_not_a_percentage_is_refused(text):
-    assert parse_percent(text) is None
+def test_the_simulation_dock_starts_from_the_saved_defaults(qtbot, document, tmp_path):
+    base = tmp_path / "shop.sqlite3"
+    preferences.update(
+        database=str(base),
+        simulation=SimulationDefaults(
+            horizon_days=60, seed=7, replications=5, channels={"sms": {"clicked": 0.12}}
+        ),
+    )
+    document.set_simulation_assumptions(Assumptions(channels={"sms": {"purchase": 0.03}}), "Set")
+    panel = SimulationPanel(document)
+    qtbot.addWidget(panel)
+    assert panel.database() == f"sqlite:///{base}"
+    assert (panel.horizon_spin.value(), panel.seed_spin.value()) == (60, 7)
+    assert panel.replications_spin.value() == 5
+    # the funnel's own figures win; the user's defaults fill the rest
+    request = panel.build_request()
+    assert request.assumptions.channels == {"sms": {"clicked": 0.12, "purchase": 0.03}}

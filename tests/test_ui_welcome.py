@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from app import gui, preferences
 from app.engine.serialization import load_scenario
@@ -221,6 +221,22 @@ def test_the_demo_database_is_offered_and_created_in_the_background(qtbot, monke
     engine.dispose()
     assert "Demo database ready" in screen.banner.text.text()
     assert screen.banner.button.isHidden() and not job.dialog.isVisible()
+
+
+def test_a_cancelled_demo_leaves_no_file_and_is_offered_again(qtbot, monkeypatch):
+    monkeypatch.setattr(demo_database, "DEMO_CONTACTS", 200)
+    screen = WelcomeWindow()
+    qtbot.addWidget(screen)
+    screen.show()
+    path = demo_database.missing_default_database()
+    job = screen.create_demo_database()
+    cancel = job.dialog.findChild(QPushButton)
+    assert cancel.text() == "Cancel"
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)  # before the first stage is written
+    with qtbot.waitSignal(job.cancelled, timeout=120_000):
+        pass
+    assert not path.exists() and demo_database.missing_default_database() == path
+    assert screen.banner.button.isEnabled() and not job.dialog.isVisible()
 
 
 def test_no_demo_is_offered_when_a_database_was_chosen(qtbot, tmp_path):

@@ -1,21 +1,24 @@
-"""Create the demo contact database from the editor, in a worker thread with a progress dialog.
+"""Create the demo contact database from the welcome screen, off the GUI thread.
 
 The demo (a pet shop: contacts, tags, products, event histories) makes simulation useful on the
 first start. Writing it takes a few seconds, which must not freeze the window, so the engine's
-`generate_demo` runs in a QThread and reports its stages to a progress dialog.
+`generate_demo` runs as a `BackgroundJob` (the Simulation dock's worker) behind a progress
+dialog with Cancel; a cancelled demo leaves no half-made file behind.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app import preferences
-from app.engine.db.demo import DemoError, DemoReport, generate_demo
-from app.engine.db.session import ENV_VAR, DatabaseError, default_database_path, open_database
+from app.engine.db.demo import DemoReport, generate_demo
+from app.engine.db.session import ENV_VAR, default_database_path, open_database
+from app.ui.background import BackgroundJob, Report
 
 DEMO_CONTACTS = 5000
 STAGES = {"contacts": "Writing contacts", "events": "Writing their purchase histories"}
@@ -38,41 +41,36 @@ def demo_locale() -> str:
     return "ru_RU" if language == "ru" else "en_US"
 
 
-class DemoWorker(QThread):
-    """Runs `generate_demo` off the GUI thread; results arrive as queued signals."""
+def demo_work(path: Path, contacts: int, locale: str) -> Callable[[Report], DemoReport]:
+    """The job: migrate a new SQLite file and fill it, reporting each stage's share done."""
 
-    progressed = Signal(str, int, int)
-    succeeded = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, url: str, contacts: int, locale: str, parent: QObject | None = None):
-        super().__init__(parent)
-        self.url, self.contacts, self.locale = url, contacts, locale
-
-    def run(self) -> None:
+    def work(report: Report) -> DemoReport:
+        engine = open_database(f"sqlite:///{path}")
+        numbers = QLocale()
         try:
-            engine = open_database(self.url)
-            try:
-                report = generate_demo(
-                    engine,
-                    self.contacts,
-                    locale=self.locale,
-                    seed=1,
-                    progress=self.progressed.emit,
-                )
-            finally:
-                engine.dispose()
-        except (DatabaseError, DemoError, OSError) as error:
-            self.failed.emit(str(error))
-            return
-        self.succeeded.emit(report)
+            return generate_demo(
+                engine,
+                contacts,
+                locale=locale,
+                seed=1,
+                progress=lambda stage, done, total: report(
+                    f"{STAGES.get(stage, stage.capitalize())}: "
+                    f"{numbers.toString(done)} of {numbers.toString(total)}",
+                    done / max(total, 1),
+                ),
+            )
+        finally:
+            engine.dispose()
+
+    return work
 
 
 class DemoDatabaseJob(QObject):
-    """One demo-database creation: a modal progress dialog over `parent` while it runs."""
+    """One demo-database creation: a window-modal progress dialog over `parent` while it runs."""
 
     finished = Signal(object)  # DemoReport on success
     failed = Signal(str)
+    cancelled = Signal()
 
     def __init__(
         self,
@@ -87,40 +85,59 @@ class DemoDatabaseJob(QObject):
         self.dialog = QProgressDialog(parent)
         self.dialog.setWindowTitle("Demo database")
         self.dialog.setLabelText(f"Creating {QLocale().toString(contacts)} demo contacts…")
-        self.dialog.setCancelButton(None)
-        self.dialog.setRange(0, 0)  # busy until the first stage reports its size
+        self.dialog.setRange(0, 1000)
         self.dialog.setMinimumDuration(0)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
-        self.worker = DemoWorker(f"sqlite:///{path}", contacts, locale or demo_locale(), self)
-        self.worker.progressed.connect(self._progressed)
-        self.worker.succeeded.connect(self._succeeded)
-        self.worker.failed.connect(self._failed)
+        self.dialog.canceled.connect(self.cancel)
+        self.job = BackgroundJob(demo_work(path, contacts, locale or demo_locale()), self)
+        self.job.progressed.connect(self._progressed)
+        self.job.succeeded.connect(self._succeeded)
+        self.job.failed.connect(self._failed)
+        # the outcome is announced once the thread has ended, so whoever hears it may close
+        # (and delete) the window that owns this job
+        self.job.finished.connect(self._finished)
         self.report: DemoReport | None = None
+        self.error: str | None = None
 
     def start(self) -> None:
         self.dialog.show()
-        self.worker.start()
+        self.job.start()
 
-    def _progressed(self, stage: str, done: int, total: int) -> None:
-        numbers = QLocale()
-        self.dialog.setLabelText(
-            f"{STAGES.get(stage, stage.capitalize())}: "
-            f"{numbers.toString(done)} of {numbers.toString(total)}"
-        )
-        self.dialog.setRange(0, max(total, 1))
-        self.dialog.setValue(done)
+    def cancel(self) -> None:
+        self.dialog.setLabelText("Stopping…")
+        self.job.cancel()
+
+    def is_running(self) -> bool:
+        return self.job.is_running()
+
+    def wait(self) -> None:
+        self.job.wait()
+
+    def _progressed(self, text: str, share: float) -> None:
+        self.dialog.setLabelText(text)
+        self.dialog.setValue(round(share * 1000))
 
     def _succeeded(self, report: DemoReport) -> None:
         self.report = report
-        self._close()
-        self.finished.emit(report)
 
     def _failed(self, message: str) -> None:
-        self._close()
-        self.failed.emit(message)
+        self.error = message
 
-    def _close(self) -> None:
-        self.worker.wait()
+    def _finished(self) -> None:
         self.dialog.close()
+        if self.report is not None:
+            self.finished.emit(self.report)
+            return
+        self._remove_file()
+        if self.error is not None:
+            self.failed.emit(self.error)
+        else:
+            self.cancelled.emit()
+
+    def _remove_file(self) -> None:
+        """The file did not exist before (that is when the demo is offered): take it away,
+        so the next start offers the demo again instead of an empty database."""
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)

@@ -7,15 +7,12 @@ The language is read at start-up, so the dialog says it applies after a restart.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QModelIndex, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -23,94 +20,24 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
     QSpinBox,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app import preferences
-from app.engine.behaviour import AFTER_MESSAGE, DELIVERY
-from app.engine.contact_schema import CHANNELS
 from app.engine.db.session import ENV_VAR, DatabaseError, database_url
-from app.preferences import CHANNEL_KEYS, Preferences
+from app.preferences import Preferences
+from app.ui.assumptions_table import AssumptionsTable
 
 Apply = Callable[[Preferences], None]
-MUTED = QColor("#8A94A3")
 ERROR_TEXT = "#C62828"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
-CHANNEL_NAMES = {
-    "email": "E-mail",
-    "sms": "SMS",
-    "messenger": "Messenger",
-    "vk": "VK",
-    "push": "Push",
-}
-KEY_NAMES = {
-    "deliver": "Delivered",
-    "opened": "Opened",
-    "clicked": "Clicked",
-    "purchase": "Bought",
-    "purchase_after_offer": "Bought, offer",
-    "replied": "Replied",
-}
-KEY_HELP = {
-    "deliver": "Share of sends that reach the contact",
-    "opened": "Chance the contact opens within a wait-for-event's timeout",
-    "clicked": "Chance the contact clicks within the timeout",
-    "purchase": "Chance of a purchase after a plain message",
-    "purchase_after_offer": "Chance of a purchase after a product offer",
-    "replied": "Chance the contact replies within the timeout",
-}
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_PERCENT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*%?\s*$")
-
-
-def benchmark(channel: str, key: str) -> float:
-    """The engine's default for a channel's probability (what an empty cell means)."""
-    if key == "deliver":
-        return DELIVERY.get(channel, 0.95)
-    return AFTER_MESSAGE[key][channel]
-
-
-def parse_percent(text: str) -> float | None:
-    """`12`, `12 %`, `12,5` → 0.12, 0.125; None when it is not a percentage 0–100."""
-    match = _PERCENT.match(text)
-    if not match:
-        return None
-    value = float(match.group(1).replace(",", "."))
-    return value / 100 if 0 <= value <= 100 else None
-
-
-def percent_text(probability: float) -> str:
-    return f"{probability * 100:g} %"
-
-
-class _DefaultHintDelegate(QStyledItemDelegate):
-    """An empty cell shows the benchmark it stands for, greyed, like a placeholder."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        super().paint(painter, option, index)
-        if index.data(Qt.ItemDataRole.DisplayRole):
-            return
-        hint = index.data(Qt.ItemDataRole.UserRole)
-        if hint:
-            painter.save()
-            painter.setPen(MUTED)
-            rect = option.rect.adjusted(6, 0, -6, 0)
-            painter.drawText(
-                rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, hint
-            )
-            painter.restore()
 
 
 class SettingsDialog(QDialog):
@@ -241,26 +168,14 @@ class SettingsDialog(QDialog):
         form.addRow("Seed:", self.seed)
         form.addRow("Replications:", self.replications)
 
-        self.channels = QTableWidget(len(CHANNELS), len(CHANNEL_KEYS))
-        self.channels.setHorizontalHeaderLabels([KEY_NAMES[k] for k in CHANNEL_KEYS])
-        self.channels.setVerticalHeaderLabels([CHANNEL_NAMES[c] for c in CHANNELS])
-        for column, key in enumerate(CHANNEL_KEYS):
-            self.channels.horizontalHeaderItem(column).setToolTip(KEY_HELP[key])
-        self.channels.setItemDelegate(_DefaultHintDelegate(self.channels))
-        self.channels.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.channels.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.channels.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.channels.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.channels.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.channels.setFixedHeight(
-            self.channels.horizontalHeader().sizeHint().height()
-            + len(CHANNELS) * self.channels.verticalHeader().defaultSectionSize()
-            + 2 * self.channels.frameWidth()
-        )
-        self.channels.itemChanged.connect(self._check_cell)
+        # the table of the Simulation dock: the same cells, benchmarks in grey, overrides in bold
+        self.channels = AssumptionsTable()
+        self.channels.changed.connect(self._channels_changed)
+        self.channels.rejected.connect(self._channel_rejected)
+        self._channel_problem = ""
         note = _note(
-            "Behaviour per channel, in percent. Empty cells use the published benchmarks "
-            "shown in grey; type a figure from your own reports to override one."
+            "What a new funnel's simulation assumes per channel, in percent. Grey: the published "
+            "benchmark; type a figure from your own reports to override it, clear it to go back."
         )
         return _page(form, note, self.channels)
 
@@ -277,28 +192,12 @@ class SettingsDialog(QDialog):
         self.horizon.setValue(simulation.horizon_days)
         self.seed.setValue(min(simulation.seed, self.seed.maximum()))
         self.replications.setValue(simulation.replications)
-        self.channels.blockSignals(True)
-        for row, channel in enumerate(CHANNELS):
-            for column, key in enumerate(CHANNEL_KEYS):
-                value = simulation.channels.get(channel, {}).get(key)
-                item = QTableWidgetItem("" if value is None else percent_text(value))
-                item.setTextAlignment(RIGHT)
-                default = percent_text(benchmark(channel, key))
-                item.setData(Qt.ItemDataRole.UserRole, default)
-                item.setToolTip(f"{KEY_HELP[key]} ({CHANNEL_NAMES[channel]}); default {default}")
-                self.channels.setItem(row, column, item)
-        self.channels.blockSignals(False)
+        self.channels.set_assumptions(simulation.assumptions())
+        self._channel_problem = ""
         self._validate()
 
     def preferences(self) -> Preferences:
         """What the dialog shows, as preferences (the lists it does not edit are kept)."""
-        channels: dict[str, dict[str, float]] = {}
-        for row, channel in enumerate(CHANNELS):
-            for column, key in enumerate(CHANNEL_KEYS):
-                text = self.channels.item(row, column).text().strip()
-                value = parse_percent(text) if text else None
-                if value is not None:
-                    channels.setdefault(channel, {})[key] = value
         return replace(
             self._original,
             language=self.language.currentData(),
@@ -312,33 +211,30 @@ class SettingsDialog(QDialog):
                 horizon_days=self.horizon.value(),
                 seed=self.seed.value(),
                 replications=self.replications.value(),
-                channels=channels,
+                channels={k: dict(v) for k, v in self.channels.assumptions.channels.items()},
             ),
         )
 
     def problems(self) -> list[str]:
-        problems = []
-        for row, channel in enumerate(CHANNELS):
-            for column, key in enumerate(CHANNEL_KEYS):
-                text = self.channels.item(row, column).text().strip()
-                if text and parse_percent(text) is None:
-                    problems.append(
-                        f"{CHANNEL_NAMES[channel]} · {KEY_NAMES[key]}: ‘{text}’ is not a "
-                        "percentage from 0 to 100"
-                    )
-        return problems + self.preferences().check()
+        """What stops OK: settings that cannot be saved."""
+        return self.preferences().check()
 
     def _validate(self) -> bool:
         problems = self.problems()
-        self.error_label.setText("\n".join(problems))
-        self.error_label.setVisible(bool(problems))
+        # a refused table cell is already put back: it is said, but it does not block OK
+        shown = problems + ([self._channel_problem] if self._channel_problem else [])
+        self.error_label.setText("\n".join(shown))
+        self.error_label.setVisible(bool(shown))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problems)
         return not problems
 
-    def _check_cell(self, item: QTableWidgetItem) -> None:
-        text = item.text().strip()
-        bad = bool(text) and parse_percent(text) is None
-        item.setBackground(QColor("#FDE7E7") if bad else QColor(0, 0, 0, 0))
+    def _channels_changed(self, *_: object) -> None:
+        self._channel_problem = ""
+        self._validate()
+
+    def _channel_rejected(self, message: str) -> None:
+        """The table put the old figure back; say why until the next good edit."""
+        self._channel_problem = message
         self._validate()
 
     # --- live preview, saving --------------------------------------------------------------

@@ -7,6 +7,7 @@ overlay and the results view through `result_ready`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import make_url
 
+from app import preferences
 from app.document import EditorDocument
+from app.engine.behaviour import Assumptions
 from app.engine.db import database_url, generate_demo, open_database
 from app.engine.serialization import dumps_scenario, loads_scenario
 from app.engine.simulation import SimulationResult
@@ -94,10 +97,31 @@ class SimulationPanel(QWidget):
         self.population: Population | None = None
         self.request: SimulationRequest | None = None
         self._started = 0.0
+        self.defaults = preferences.load()
         self._build()
-        self.assumptions.set_assumptions(document.simulation_assumptions())
+        self._use_defaults()
+        self.assumptions.set_assumptions(self.funnel_assumptions())
         document.scenario_changed.connect(self._scenario_changed)
         self._database_edited()
+
+    # --- the user's defaults (Edit → Settings) ---------------------------------------------
+    def _use_defaults(self) -> None:
+        """The chosen database and the default horizon, seed and replications."""
+        url = self.defaults.database_url()
+        if url:
+            self.database_edit.setText(url)
+        simulation = self.defaults.simulation
+        self.horizon_spin.setValue(simulation.horizon_days)
+        self.seed_spin.setValue(simulation.seed)
+        self.replications_spin.setValue(simulation.replications)
+
+    def funnel_assumptions(self) -> Assumptions:
+        """The funnel's own overrides on top of the user's per-channel defaults."""
+        own = self.document.simulation_assumptions()
+        channels = {c: dict(v) for c, v in self.defaults.simulation.channels.items()}
+        for channel, values in own.channels.items():
+            channels.setdefault(channel, {}).update(values)
+        return dataclasses.replace(own, channels=channels)
 
     # --- construction ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -275,7 +299,7 @@ class SimulationPanel(QWidget):
 
     def _scenario_changed(self, field: str) -> None:
         if field == "extra.simulation":
-            self.assumptions.set_assumptions(self.document.simulation_assumptions())
+            self.assumptions.set_assumptions(self.funnel_assumptions())
         self.mark_stale()
 
     def build_request(self) -> SimulationRequest:
@@ -287,7 +311,7 @@ class SimulationPanel(QWidget):
             seed=self.seed_spin.value(),
             replications=self.replications_spin.value(),
             start=datetime(day.year(), day.month(), day.day()),
-            assumptions=self.document.simulation_assumptions(),
+            assumptions=self.funnel_assumptions(),
         )
 
     # --- running ---------------------------------------------------------------------------

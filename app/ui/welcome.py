@@ -507,13 +507,19 @@ class WelcomeWindow(QWidget):
         self.demo_job = DemoDatabaseJob(path, self)
         self.demo_job.finished.connect(lambda report: self.banner.show_done(report, path))
         self.demo_job.failed.connect(self._demo_failed)
+        self.demo_job.cancelled.connect(lambda: self.banner.button.setEnabled(True))
         self.demo_job.start()
         return self.demo_job
 
     def closeEvent(self, event) -> None:
-        # the demo is written in one transaction: let it finish rather than kill the thread
-        if self.demo_job is not None and self.demo_job.worker.isRunning():
-            self.demo_job.worker.wait()
+        # The demo job's thread must end before this window (its owner) goes: stop the work,
+        # and close once it has stopped.
+        if self.demo_job is not None and self.demo_job.is_running():
+            self.demo_job.cancel()
+            for outcome in (self.demo_job.finished, self.demo_job.failed, self.demo_job.cancelled):
+                outcome.connect(self.close)
+            event.ignore()
+            return
         super().closeEvent(event)
 
     def _demo_failed(self, message: str) -> None:
