@@ -10,3 +10,4 @@ from pathlib import Path
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 EXAMPLES = RESOURCES / "examples"
 SCHEMAS = RESOURCES / "schema"
+TRANSLATIONS = RESOURCES / "translations"
