@@ -119,12 +119,10 @@ def cli_translate(language: str) -> Callable[[str, str, int], str]:
     translators = _load(language) if language != "en" else []
 
     def translate(context: str, source: str, n: int = -1) -> str:
-        for translator in translators:
-            text = translator.translate(context, source, None, n)
-            if text:
-                return text
-        text = source.replace("%n", str(n)) if n >= 0 else source
-        return english_plural(text, n) if n >= 0 else text
+        text = next(
+            (t for tr in translators if (t := tr.translate(context, source, None, n))), source
+        )
+        return english_plural(text.replace("%n", str(n)), n) if n >= 0 else text
 
     return translate
 

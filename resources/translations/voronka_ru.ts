@@ -1,0 +1,2153 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ru_RU">
+<context>
+    <name>CLI</name>
+    <message>
+        <source>Design, validate, simulate and export marketing auto-funnels.</source>
+        <translation>Проектирование, проверка, симуляция и экспорт маркетинговых автоворонок.</translation>
+    </message>
+    <message>
+        <source>runtime JSON for ‘{name}’</source>
+        <translation>JSON для движка: «{name}»</translation>
+    </message>
+    <message>
+        <source>cannot be written: {problem}</source>
+        <translation>не удаётся записать: {problem}</translation>
+    </message>
+    <message>
+        <source>export a validated scenario (runtime JSON for engines)</source>
+        <translation>экспорт проверенного сценария (JSON для движков рассылок)</translation>
+    </message>
+    <message>
+        <source>Export a scenario. Only a scenario without validation errors exports; its warnings are listed in the file. Exit status: 0 written, 1 validation errors, 2 the file could not be read or written.</source>
+        <translation>Экспорт сценария. Экспортируется только сценарий без ошибок проверки; предупреждения перечисляются в файле. Код выхода: 0 — записано, 1 — ошибки проверки, 2 — файл не удалось прочитать или записать.</translation>
+    </message>
+    <message>
+        <source>the export target</source>
+        <translation>формат экспорта</translation>
+    </message>
+    <message>
+        <source>where to write (default: stdout)</source>
+        <translation>куда записать (по умолчанию: стандартный вывод)</translation>
+    </message>
+    <message>
+        <source>cannot be read: {problem}</source>
+        <translation>не удаётся прочитать: {problem}</translation>
+    </message>
+    <message>
+        <source>not exported: {problem}</source>
+        <translation>не экспортирован: {problem}</translation>
+    </message>
+    <message>
+        <source>contacts</source>
+        <translation>контакты</translation>
+    </message>
+    <message>
+        <source>from previous</source>
+        <translation>от предыдущего</translation>
+    </message>
+    <message>
+        <source>from start</source>
+        <translation>от входа</translation>
+    </message>
+    <message>
+        <source>cannot simulate: {problem}</source>
+        <translation>симуляция невозможна: {problem}</translation>
+    </message>
+    <message>
+        <source>stage</source>
+        <translation>этап</translation>
+    </message>
+    <message>
+        <source>Converted {converted} ({rate:.1%}), revenue {revenue}, still waiting at the horizon {waiting}</source>
+        <translation>Конверсий: {converted} ({rate:.1%}), выручка {revenue}, ещё ждут к концу периода: {waiting}</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>шаг</translation>
+    </message>
+    <message>
+        <source>entered</source>
+        <translation>вошли</translation>
+    </message>
+    <message>
+        <source>left by exit</source>
+        <translation>вышли по выходам</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>ждут</translation>
+    </message>
+    <message>
+        <source>run a funnel over the contact database (counts, conversions, revenue)</source>
+        <translation>прогнать воронку по базе контактов (количества, конверсии, выручка)</translation>
+    </message>
+    <message>
+        <source>Simulate a scenario over the contacts of a database. Exit status: 0 done, 1 the scenario or the assumptions are invalid, 2 a file or the database cannot be used.</source>
+        <translation>Симуляция сценария на контактах базы. Код выхода: 0 — готово, 1 — сценарий или допущения некорректны, 2 — файл или базу нельзя использовать.</translation>
+    </message>
+    <message>
+        <source>database URL (default: $VORONKA_DB or local)</source>
+        <translation>URL базы данных (по умолчанию: $VORONKA_DB или локальная)</translation>
+    </message>
+    <message>
+        <source>only contacts matching this condition</source>
+        <translation>только контакты, подходящие под условие</translation>
+    </message>
+    <message>
+        <source>horizon in days (default 30)</source>
+        <translation>период в днях (по умолчанию 30)</translation>
+    </message>
+    <message>
+        <source>simulated start, ISO date (default: today at midnight)</source>
+        <translation>начало симуляции, дата ISO (по умолчанию: сегодня, полночь)</translation>
+    </message>
+    <message>
+        <source>override a probability, e.g. --set wait_purchase.happened=0.1 (repeatable)</source>
+        <translation>задать вероятность, напр. --set wait_purchase.happened=0.1 (можно повторять)</translation>
+    </message>
+    <message>
+        <source>Funnel stages — {n} contacts entered</source>
+        <translation>Этапы воронки — вошло контактов: {n}</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Шаги</translation>
+    </message>
+    <message>
+        <source>invalid option: {problem}</source>
+        <translation>неверный параметр: {problem}</translation>
+    </message>
+    <message>
+        <source>Reading contacts…</source>
+        <translation>Чтение контактов…</translation>
+    </message>
+    <message>
+        <source>database: {problem}</source>
+        <translation>база данных: {problem}</translation>
+    </message>
+    <message>
+        <source>‘{setting}’: write NODE.KEY=PROBABILITY, e.g. wait_buy.happened=0.1</source>
+        <translation>«{setting}»: пишите ШАГ.КЛЮЧ=ВЕРОЯТНОСТЬ, напр. wait_buy.happened=0.1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Simulating %n contact(s)…</source>
+        <translation>
+            <numerusform>Симуляция: %n контакт…</numerusform>
+            <numerusform>Симуляция: %n контакта…</numerusform>
+            <numerusform>Симуляция: %n контактов…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>ошибка</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>предупр.</translation>
+    </message>
+    <message>
+        <source>note</source>
+        <translation>заметка</translation>
+    </message>
+    <message>
+        <source>{errors}, {warnings}</source>
+        <translation>{errors}, {warnings}</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>check scenario files: every exit of every step must be handled</source>
+        <translation>проверить файлы сценариев: у каждого шага должен быть обработан каждый выход</translation>
+    </message>
+    <message>
+        <source>Print the problems of each scenario file. Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 a file could not be read.</source>
+        <translation>Вывести проблемы каждого файла сценария. Код выхода: 0 — нет ошибок, 1 — ошибки (или предупреждения с --strict), 2 — файл не удалось прочитать.</translation>
+    </message>
+    <message>
+        <source>warnings fail too</source>
+        <translation>предупреждения тоже считаются провалом</translation>
+    </message>
+    <message>
+        <source>{title} ({id}, exit {exit})</source>
+        <translation>{title} ({id}, выход {exit})</translation>
+    </message>
+    <message>
+        <source>{title} ({id})</source>
+        <translation>{title} ({id})</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n ошибка</numerusform>
+            <numerusform>%n ошибки</numerusform>
+            <numerusform>%n ошибок</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n warning(s)</source>
+        <translation>
+            <numerusform>%n предупреждение</numerusform>
+            <numerusform>%n предупреждения</numerusform>
+            <numerusform>%n предупреждений</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Category</name>
+    <message>
+        <source>Entry</source>
+        <translation>Вход</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Сообщения</translation>
+    </message>
+    <message>
+        <source>Offer</source>
+        <translation>Предложения</translation>
+    </message>
+    <message>
+        <source>Flow</source>
+        <translation>Логика</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Действия</translation>
+    </message>
+    <message>
+        <source>Goal</source>
+        <translation>Цели</translation>
+    </message>
+    <message>
+        <source>Exit</source>
+        <translation>Выход</translation>
+    </message>
+    <message>
+        <source>Annotation</source>
+        <translation>Пометки</translation>
+    </message>
+</context>
+<context>
+    <name>Choice</name>
+    <message>
+        <source>Add tag</source>
+        <translation>Добавить тег</translation>
+    </message>
+    <message>
+        <source>After exit</source>
+        <translation>После выхода</translation>
+    </message>
+    <message>
+        <source>All at once</source>
+        <translation>Все сразу</translation>
+    </message>
+    <message>
+        <source>Always</source>
+        <translation>Всегда</translation>
+    </message>
+    <message>
+        <source>Back in stock</source>
+        <translation>Снова в наличии</translation>
+    </message>
+    <message>
+        <source>Cart abandoned</source>
+        <translation>Брошенная корзина</translation>
+    </message>
+    <message>
+        <source>Clicked</source>
+        <translation>Клик</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>Конверсия</translation>
+    </message>
+    <message>
+        <source>CRM task</source>
+        <translation>Задача в CRM</translation>
+    </message>
+    <message>
+        <source>Cross sell</source>
+        <translation>Кросс-сейл</translation>
+    </message>
+    <message>
+        <source>Disqualified</source>
+        <translation>Не квалифицирован</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>Заданное время</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>Form submitted</source>
+        <translation>Отправка формы</translation>
+    </message>
+    <message>
+        <source>Handoff</source>
+        <translation>Передача</translation>
+    </message>
+    <message>
+        <source>Inactive</source>
+        <translation>Неактивность</translation>
+    </message>
+    <message>
+        <source>Lead magnet</source>
+        <translation>Лид-магнит</translation>
+    </message>
+    <message>
+        <source>Lead magnet download</source>
+        <translation>Скачивание лид-магнита</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>Потерян</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>Основной продукт</translation>
+    </message>
+    <message>
+        <source>Manager</source>
+        <translation>Менеджеру</translation>
+    </message>
+    <message>
+        <source>Messenger</source>
+        <translation>Мессенджер</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Никогда</translation>
+    </message>
+    <message>
+        <source>NPS answered</source>
+        <translation>Ответ на NPS</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>Открытие</translation>
+    </message>
+    <message>
+        <source>Price drop</source>
+        <translation>Снижение цены</translation>
+    </message>
+    <message>
+        <source>Purchase</source>
+        <translation>Покупка</translation>
+    </message>
+    <message>
+        <source>Push</source>
+        <translation>Push</translation>
+    </message>
+    <message>
+        <source>Remove tag</source>
+        <translation>Снять тег</translation>
+    </message>
+    <message>
+        <source>Replied</source>
+        <translation>Ответ</translation>
+    </message>
+    <message>
+        <source>Set attribute</source>
+        <translation>Задать атрибут</translation>
+    </message>
+    <message>
+        <source>Set CRM stage</source>
+        <translation>Сменить этап в CRM</translation>
+    </message>
+    <message>
+        <source>Signup</source>
+        <translation>Регистрация</translation>
+    </message>
+    <message>
+        <source>SMS</source>
+        <translation>SMS</translation>
+    </message>
+    <message>
+        <source>Spread</source>
+        <translation>Равномерно</translation>
+    </message>
+    <message>
+        <source>Tripwire</source>
+        <translation>Трипвайр</translation>
+    </message>
+    <message>
+        <source>Unsubscribed</source>
+        <translation>Отписка</translation>
+    </message>
+    <message>
+        <source>Upsell</source>
+        <translation>Апсейл</translation>
+    </message>
+    <message>
+        <source>VK</source>
+        <translation>ВКонтакте</translation>
+    </message>
+    <message>
+        <source>Webhook</source>
+        <translation>Вебхук</translation>
+    </message>
+    <message>
+        <source>Webinar attended</source>
+        <translation>Посещение вебинара</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>До окна отправки</translation>
+    </message>
+    <message>
+        <source>Wishlist added</source>
+        <translation>Добавление в избранное</translation>
+    </message>
+</context>
+<context>
+    <name>Condition</name>
+    <message>
+        <source>this condition is nested too deeply; split it into simpler conditions</source>
+        <translation>слишком глубокая вложенность; разбейте условие на более простые</translation>
+    </message>
+    <message>
+        <source>use and instead of &amp;&amp;</source>
+        <translation>пишите and вместо &amp;&amp;</translation>
+    </message>
+    <message>
+        <source>use or instead of ||</source>
+        <translation>пишите or вместо ||</translation>
+    </message>
+    <message>
+        <source>use and instead of &amp;</source>
+        <translation>пишите and вместо &amp;</translation>
+    </message>
+    <message>
+        <source>use or instead of |</source>
+        <translation>пишите or вместо |</translation>
+    </message>
+    <message>
+        <source>powers (**) are not supported; multiply with *</source>
+        <translation>возведение в степень (**) не поддерживается; умножайте через *</translation>
+    </message>
+    <message>
+        <source>write &lt;= (the = goes last)</source>
+        <translation>пишите &lt;= (знак = идёт последним)</translation>
+    </message>
+    <message>
+        <source>write &gt;= (the = goes last)</source>
+        <translation>пишите &gt;= (знак = идёт последним)</translation>
+    </message>
+    <message>
+        <source>use == to compare; a single = is not allowed</source>
+        <translation>для сравнения пишите ==; одиночный = недопустим</translation>
+    </message>
+    <message>
+        <source>use not instead of !</source>
+        <translation>пишите not вместо !</translation>
+    </message>
+    <message>
+        <source>the remainder operator % is not supported</source>
+        <translation>остаток от деления (%) не поддерживается</translation>
+    </message>
+    <message>
+        <source>dots are not allowed: a condition names a field (like city) but cannot look inside it</source>
+        <translation>точки недопустимы: условие называет поле (например, city), но не может заглянуть внутрь него</translation>
+    </message>
+    <message>
+        <source>lambda is not allowed: a condition is a single expression, not a function</source>
+        <translation>lambda недопустима: условие — одно выражение, а не функция</translation>
+    </message>
+    <message>
+        <source>import is not allowed in a condition</source>
+        <translation>import в условии недопустим</translation>
+    </message>
+    <message>
+        <source>use == instead of is</source>
+        <translation>пишите == вместо is</translation>
+    </message>
+    <message>
+        <source>if is not allowed: write the condition itself, e.g. age &gt; 18</source>
+        <translation>if недопустим: напишите само условие, например age &gt; 18</translation>
+    </message>
+    <message>
+        <source>else is not allowed: a condition node already has yes and no exits</source>
+        <translation>else недопустим: у шага «Условие» уже есть выходы «да» и «нет»</translation>
+    </message>
+    <message>
+        <source>loops are not allowed in a condition</source>
+        <translation>циклы в условии недопустимы</translation>
+    </message>
+    <message>
+        <source>None is not a value here: comparisons with a missing value are simply false</source>
+        <translation>None здесь не значение: сравнение с отсутствующим значением просто ложно</translation>
+    </message>
+    <message>
+        <source>a number</source>
+        <translation>число</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>текст</translation>
+    </message>
+    <message>
+        <source>a yes/no value</source>
+        <translation>значение «да/нет»</translation>
+    </message>
+    <message>
+        <source>the list of tags</source>
+        <translation>список тегов</translation>
+    </message>
+    <message>
+        <source>a list</source>
+        <translation>список</translation>
+    </message>
+    <message>
+        <source>{message}; did you mean {name}?</source>
+        <translation>{message}; может быть, {name}?</translation>
+    </message>
+    <message>
+        <source>column {column}: {message}</source>
+        <translation>столбец {column}: {message}</translation>
+    </message>
+    <message>
+        <source>the character {char} is not allowed here</source>
+        <translation>символ {char} здесь недопустим</translation>
+    </message>
+    <message>
+        <source>the end of the text</source>
+        <translation>конец текста</translation>
+    </message>
+    <message>
+        <source>the number {number}</source>
+        <translation>число {number}</translation>
+    </message>
+    <message>
+        <source>the text {text}</source>
+        <translation>текст {text}</translation>
+    </message>
+    <message>
+        <source>a condition must be yes or no</source>
+        <translation>условие должно давать «да» или «нет»</translation>
+    </message>
+    <message>
+        <source>{value} is not a possible {field}; use one of: {choices}</source>
+        <translation>{value} — недопустимое значение {field}; используйте одно из: {choices}</translation>
+    </message>
+    <message>
+        <source>put a space or an operator between the number {number} and what follows</source>
+        <translation>поставьте пробел или оператор между числом {number} и тем, что идёт дальше</translation>
+    </message>
+    <message>
+        <source>this number is too large</source>
+        <translation>слишком большое число</translation>
+    </message>
+    <message>
+        <source>this text has no closing quote; add {quote} at its end</source>
+        <translation>у текста нет закрывающей кавычки; добавьте {quote} в конце</translation>
+    </message>
+    <message>
+        <source>{token} was not expected here: the condition already ended; join two conditions with and / or</source>
+        <translation>{token} здесь не ожидалось: условие уже закончилось; соединяйте два условия через and / or</translation>
+    </message>
+    <message>
+        <source>expected ) to close the ( at column {column}, found {token}</source>
+        <translation>ожидалась ) для ( в столбце {column}, а найдено: {token}</translation>
+    </message>
+    <message>
+        <source>list items must be fixed values like &quot;Moscow&quot; or 5</source>
+        <translation>элементы списка должны быть готовыми значениями, например &quot;Москва&quot; или 5</translation>
+    </message>
+    <message>
+        <source>{why}, but {value} is {kind}</source>
+        <translation>{why}, а {value} — это {kind}</translation>
+    </message>
+    <message>
+        <source>the condition is empty; write e.g. age &gt;= 18</source>
+        <translation>условие пустое; напишите, например, age &gt;= 18</translation>
+    </message>
+    <message>
+        <source>there is no ( to match this )</source>
+        <translation>для этой ) нет парной (</translation>
+    </message>
+    <message>
+        <source>{why} (at most {n} levels)</source>
+        <translation>{why} (не больше {n} уровней)</translation>
+    </message>
+    <message>
+        <source>only one comparison per check: join them with and</source>
+        <translation>в одной проверке — одно сравнение: соединяйте их через and</translation>
+    </message>
+    <message>
+        <source>square brackets after a value are not allowed (no indexing); a list can only follow in, e.g. city in [&quot;Moscow&quot;]</source>
+        <translation>квадратные скобки после значения недопустимы (индексов нет); список может стоять только после in, например city in [&quot;Москва&quot;]</translation>
+    </message>
+    <message>
+        <source>only these functions can be called: {functions}</source>
+        <translation>вызывать можно только эти функции: {functions}</translation>
+    </message>
+    <message>
+        <source>{name} is not a function you can use here; allowed: {functions}</source>
+        <translation>{name} — не функция, которую можно здесь использовать; доступны: {functions}</translation>
+    </message>
+    <message>
+        <source>{name} is a function: write {example}</source>
+        <translation>{name} — это функция: пишите {example}</translation>
+    </message>
+    <message>
+        <source>{name} needs a tag name in quotes, e.g. {example}</source>
+        <translation>{name} ждёт имя тега в кавычках, например {example}</translation>
+    </message>
+    <message>
+        <source>{name} needs an event name in quotes, e.g. {example}</source>
+        <translation>{name} ждёт имя события в кавычках, например {example}</translation>
+    </message>
+    <message>
+        <source>{name} takes exactly one name, e.g. {example}</source>
+        <translation>{name} принимает ровно одно имя, например {example}</translation>
+    </message>
+    <message>
+        <source>empty parentheses: put a condition or a value inside</source>
+        <translation>пустые скобки: поместите внутрь условие или значение</translation>
+    </message>
+    <message>
+        <source>this ( is never closed; add ) where it ends</source>
+        <translation>эта ( не закрыта; добавьте ) там, где она заканчивается</translation>
+    </message>
+    <message>
+        <source>not needs a yes/no condition</source>
+        <translation>not применяется к условию «да/нет»</translation>
+    </message>
+    <message>
+        <source>there is no field called {name}</source>
+        <translation>нет поля с именем {name}</translation>
+    </message>
+    <message>
+        <source>there is no event called {name}</source>
+        <translation>нет события с именем {name}</translation>
+    </message>
+    <message>
+        <source>no contact has the tag {tag}</source>
+        <translation>ни у одного контакта нет тега {tag}</translation>
+    </message>
+    <message>
+        <source>{op} compares numbers</source>
+        <translation>{op} сравнивает числа</translation>
+    </message>
+    <message>
+        <source>{left} ({left_kind}) cannot be compared with {right} ({right_kind}); to test a tag write &quot;vip&quot; in tags</source>
+        <translation>{left} ({left_kind}) нельзя сравнить с {right} ({right_kind}); чтобы проверить тег, пишите &quot;vip&quot; in tags</translation>
+    </message>
+    <message>
+        <source>{left} ({left_kind}) cannot be compared with {right} ({right_kind})</source>
+        <translation>{left} ({left_kind}) нельзя сравнить с {right} ({right_kind})</translation>
+    </message>
+    <message>
+        <source>join a comparison and an in check with and</source>
+        <translation>соединяйте сравнение и проверку in через and</translation>
+    </message>
+    <message>
+        <source>this [ is never closed; add ] after the last item</source>
+        <translation>эта [ не закрыта; добавьте ] после последнего элемента</translation>
+    </message>
+    <message>
+        <source>separate list items with commas</source>
+        <translation>разделяйте элементы списка запятыми</translation>
+    </message>
+    <message>
+        <source>{op} works on numbers</source>
+        <translation>{op} работает с числами</translation>
+    </message>
+    <message>
+        <source>{op} joins yes/no conditions</source>
+        <translation>{op} соединяет условия «да/нет»</translation>
+    </message>
+    <message>
+        <source>{value} is {value_kind} but {item} is {item_kind}</source>
+        <translation>{value} — это {value_kind}, а {item} — {item_kind}</translation>
+    </message>
+    <message>
+        <source>tags are names</source>
+        <translation>теги — это имена</translation>
+    </message>
+    <message>
+        <source>in needs the tags or a list like [&quot;a&quot;, &quot;b&quot;] on its right, but {container} is {kind}</source>
+        <translation>справа от in должны стоять tags или список вида [&quot;a&quot;, &quot;b&quot;], а {container} — это {kind}</translation>
+    </message>
+    <message>
+        <source>unknown escape \{escape} in the text; write \\ for a backslash</source>
+        <translation>неизвестная escape-последовательность \{escape} в тексте; обратную косую черту пишите как \\</translation>
+    </message>
+    <message>
+        <source>a list [...] can only follow in or not in, e.g. city in [&quot;Moscow&quot;]</source>
+        <translation>список [...] может стоять только после in или not in, например city in [&quot;Москва&quot;]</translation>
+    </message>
+    <message>
+        <source>the condition ends too early: something is missing after {previous}</source>
+        <translation>условие обрывается: после {previous} чего-то не хватает</translation>
+    </message>
+    <message>
+        <source>expected a field, a value or a condition here, found {token}</source>
+        <translation>здесь ожидалось поле, значение или условие, а найдено: {token}</translation>
+    </message>
+</context>
+<context>
+    <name>Condition words</name>
+    <message>
+        <source>and</source>
+        <translation>и</translation>
+    </message>
+    <message>
+        <source>or</source>
+        <translation>или</translation>
+    </message>
+    <message>
+        <source>not</source>
+        <translation>не</translation>
+    </message>
+    <message>
+        <source>in</source>
+        <translation>в</translation>
+    </message>
+    <message>
+        <source>not in</source>
+        <translation>не в</translation>
+    </message>
+    <message numerus="yes">
+        <source>more than {n} day(s) since {event}</source>
+        <translation>
+            <numerusform>больше {n} дня после «{event}»</numerusform>
+            <numerusform>больше {n} дней после «{event}»</numerusform>
+            <numerusform>больше {n} дней после «{event}»</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>at least {n} day(s) since {event}</source>
+        <translation>
+            <numerusform>не меньше {n} дня после «{event}»</numerusform>
+            <numerusform>не меньше {n} дней после «{event}»</numerusform>
+            <numerusform>не меньше {n} дней после «{event}»</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>less than {n} day(s) since {event}</source>
+        <translation>
+            <numerusform>меньше {n} дня после «{event}»</numerusform>
+            <numerusform>меньше {n} дней после «{event}»</numerusform>
+            <numerusform>меньше {n} дней после «{event}»</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>at most {n} day(s) since {event}</source>
+        <translation>
+            <numerusform>не больше {n} дня после «{event}»</numerusform>
+            <numerusform>не больше {n} дней после «{event}»</numerusform>
+            <numerusform>не больше {n} дней после «{event}»</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>exactly {n} day(s) since {event}</source>
+        <translation>
+            <numerusform>ровно {n} день после «{event}»</numerusform>
+            <numerusform>ровно {n} дня после «{event}»</numerusform>
+            <numerusform>ровно {n} дней после «{event}»</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{event} more than {n} time(s)</source>
+        <translation>
+            <numerusform>«{event}» больше {n} раза</numerusform>
+            <numerusform>«{event}» больше {n} раз</numerusform>
+            <numerusform>«{event}» больше {n} раз</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{event} at least {n} time(s)</source>
+        <translation>
+            <numerusform>«{event}» не меньше {n} раза</numerusform>
+            <numerusform>«{event}» не меньше {n} раз</numerusform>
+            <numerusform>«{event}» не меньше {n} раз</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{event} fewer than {n} time(s)</source>
+        <translation>
+            <numerusform>«{event}» меньше {n} раза</numerusform>
+            <numerusform>«{event}» меньше {n} раз</numerusform>
+            <numerusform>«{event}» меньше {n} раз</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{event} at most {n} time(s)</source>
+        <translation>
+            <numerusform>«{event}» не больше {n} раза</numerusform>
+            <numerusform>«{event}» не больше {n} раз</numerusform>
+            <numerusform>«{event}» не больше {n} раз</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{event} exactly {n} time(s)</source>
+        <translation>
+            <numerusform>«{event}» ровно {n} раз</numerusform>
+            <numerusform>«{event}» ровно {n} раза</numerusform>
+            <numerusform>«{event}» ровно {n} раз</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{item} is none of {values}</source>
+        <translation>{item} — ни одно из: {values}</translation>
+    </message>
+    <message>
+        <source>tagged {tag}</source>
+        <translation>с тегом {tag}</translation>
+    </message>
+    <message>
+        <source>{item} is in an empty list</source>
+        <translation>{item} в пустом списке</translation>
+    </message>
+    <message>
+        <source>{item} is {values} or {last}</source>
+        <translation>{item} — {values} или {last}</translation>
+    </message>
+    <message>
+        <source>{item} is not {value}</source>
+        <translation>{item} — не {value}</translation>
+    </message>
+    <message>
+        <source>{item} is neither {first} nor {second}</source>
+        <translation>{item} — ни {first}, ни {second}</translation>
+    </message>
+    <message>
+        <source>{event} never happened</source>
+        <translation>«{event}» не было</translation>
+    </message>
+    <message>
+        <source>{event} happened</source>
+        <translation>«{event}» было</translation>
+    </message>
+    <message>
+        <source>number of {event}</source>
+        <translation>число «{event}»</translation>
+    </message>
+    <message>
+        <source>days since {event}</source>
+        <translation>дней после «{event}»</translation>
+    </message>
+    <message>
+        <source>not tagged {tag}</source>
+        <translation>без тега {tag}</translation>
+    </message>
+    <message>
+        <source>{item} is not in an empty list</source>
+        <translation>{item} не в пустом списке</translation>
+    </message>
+    <message>
+        <source>{item} is {value}</source>
+        <translation>{item} — {value}</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>да</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>нет</translation>
+    </message>
+</context>
+<context>
+    <name>Connection</name>
+    <message>
+        <source>there is no step with id ‘{id}’</source>
+        <translation>нет шага с id «{id}»</translation>
+    </message>
+    <message>
+        <source>‘{step}’ has no exit ‘{exit}’ (its exits: {exits})</source>
+        <translation>у шага «{step}» нет выхода «{exit}» (его выходы: {exits})</translation>
+    </message>
+    <message>
+        <source>exit ‘{exit}’ of ‘{step}’ is already connected; to send contacts two ways, add an A/B split</source>
+        <translation>выход «{exit}» шага «{step}» уже подключён; чтобы разделить контакты на два пути, добавьте A/B-сплит</translation>
+    </message>
+    <message>
+        <source>‘{step}’ is a note or frame: it has no input</source>
+        <translation>«{step}» — заметка или рамка: у неё нет входа</translation>
+    </message>
+    <message>
+        <source>‘{step}’ is an entry: it has no input</source>
+        <translation>«{step}» — точка входа: у неё нет входа от других шагов</translation>
+    </message>
+</context>
+<context>
+    <name>Duration</name>
+    <message numerus="yes">
+        <source>%n second(s)</source>
+        <translation>
+            <numerusform>%n секунда</numerusform>
+            <numerusform>%n секунды</numerusform>
+            <numerusform>%n секунд</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n день</numerusform>
+            <numerusform>%n дня</numerusform>
+            <numerusform>%n дней</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n hour(s)</source>
+        <translation>
+            <numerusform>%n час</numerusform>
+            <numerusform>%n часа</numerusform>
+            <numerusform>%n часов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n minute(s)</source>
+        <translation>
+            <numerusform>%n минута</numerusform>
+            <numerusform>%n минуты</numerusform>
+            <numerusform>%n минут</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>a duration must be text like P2D or PT6H, not {value}</source>
+        <translation>длительность должна быть текстом вида P2D или PT6H, а не {value}</translation>
+    </message>
+    <message>
+        <source>‘{value}’ is not a duration; write it like P2D (2 days), PT6H (6 hours) or P1DT12H (1 day 12 hours)</source>
+        <translation>«{value}» — не длительность; пишите P2D (2 дня), PT6H (6 часов) или P1DT12H (1 день 12 часов)</translation>
+    </message>
+</context>
+<context>
+    <name>Event</name>
+    <message>
+        <source>signup</source>
+        <translation>регистрация</translation>
+    </message>
+    <message>
+        <source>lead magnet download</source>
+        <translation>скачан лид-магнит</translation>
+    </message>
+    <message>
+        <source>cart abandoned</source>
+        <translation>брошенная корзина</translation>
+    </message>
+    <message>
+        <source>wishlist added</source>
+        <translation>добавлено в избранное</translation>
+    </message>
+    <message>
+        <source>back in stock</source>
+        <translation>снова в наличии</translation>
+    </message>
+    <message>
+        <source>price drop</source>
+        <translation>снижение цены</translation>
+    </message>
+    <message>
+        <source>purchase</source>
+        <translation>покупка</translation>
+    </message>
+    <message>
+        <source>inactive</source>
+        <translation>неактивность</translation>
+    </message>
+    <message>
+        <source>opened</source>
+        <translation>открытие</translation>
+    </message>
+    <message>
+        <source>clicked</source>
+        <translation>клик</translation>
+    </message>
+    <message>
+        <source>replied</source>
+        <translation>ответ</translation>
+    </message>
+    <message>
+        <source>unsubscribed</source>
+        <translation>отписка</translation>
+    </message>
+    <message>
+        <source>nps answered</source>
+        <translation>ответ на NPS</translation>
+    </message>
+    <message>
+        <source>webinar attended</source>
+        <translation>посещение вебинара</translation>
+    </message>
+    <message>
+        <source>form submitted</source>
+        <translation>отправка формы</translation>
+    </message>
+</context>
+<context>
+    <name>Exit</name>
+    <message>
+        <source>next</source>
+        <translation>далее</translation>
+    </message>
+    <message>
+        <source>sent</source>
+        <translation>отправлено</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>не доставлено</translation>
+    </message>
+    <message>
+        <source>happened</source>
+        <translation>произошло</translation>
+    </message>
+    <message>
+        <source>timeout</source>
+        <translation>время вышло</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>да</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>else</source>
+        <translation>иначе</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>выполнено</translation>
+    </message>
+</context>
+<context>
+    <name>Exit meaning</name>
+    <message>
+        <source>contacts with ‘{event}’</source>
+        <translation>контакты, у которых было событие «{event}»</translation>
+    </message>
+    <message>
+        <source>contacts the message cannot reach (no consent, no address, not delivered)</source>
+        <translation>контакты, до которых сообщение не дошло (нет согласия, нет адреса, не доставлено)</translation>
+    </message>
+    <message>
+        <source>contacts who got the message</source>
+        <translation>контакты, получившие сообщение</translation>
+    </message>
+    <message>
+        <source>contacts who got the offer</source>
+        <translation>контакты, получившие предложение</translation>
+    </message>
+    <message>
+        <source>contacts for whom the condition holds</source>
+        <translation>контакты, для которых условие выполнено</translation>
+    </message>
+    <message>
+        <source>contacts for whom the condition does not hold</source>
+        <translation>контакты, для которых условие не выполнено</translation>
+    </message>
+    <message>
+        <source>contacts whose notification failed</source>
+        <translation>контакты, по которым уведомление не сработало</translation>
+    </message>
+    <message>
+        <source>contacts matching no case</source>
+        <translation>контакты, не подошедшие ни под один вариант</translation>
+    </message>
+    <message>
+        <source>contacts leaving by ‘{exit}’</source>
+        <translation>контакты, ушедшие по выходу «{exit}»</translation>
+    </message>
+    <message>
+        <source>contacts without ‘{event}’ within {time}</source>
+        <translation>контакты без события «{event}» за {time}</translation>
+    </message>
+    <message>
+        <source>contacts the offer cannot reach (no consent, no address, not delivered)</source>
+        <translation>контакты, до которых предложение не дошло (нет согласия, нет адреса, не доставлено)</translation>
+    </message>
+    <message>
+        <source>contacts without ‘{event}’ in time</source>
+        <translation>контакты без события «{event}» в срок</translation>
+    </message>
+</context>
+<context>
+    <name>NodeType</name>
+    <message>
+        <source>Segment entry</source>
+        <translation>Вход сегмента</translation>
+    </message>
+    <message>
+        <source>Contacts matching a condition enter the scenario.</source>
+        <translation>В сценарий входят контакты, подходящие под условие.</translation>
+    </message>
+    <message>
+        <source>Event trigger</source>
+        <translation>Триггер-событие</translation>
+    </message>
+    <message>
+        <source>A contact enters when an event happens: a cart abandoned, a sign-up, a purchase…</source>
+        <translation>Контакт входит, когда происходит событие: брошенная корзина, регистрация, покупка…</translation>
+    </message>
+    <message>
+        <source>Send message</source>
+        <translation>Сообщение</translation>
+    </message>
+    <message>
+        <source>Sends a message. ‘failed’ is taken when there is no consent, no address, or the message is not delivered.</source>
+        <translation>Отправляет сообщение. Выход «не доставлено» — когда нет согласия, нет адреса или сообщение не дошло.</translation>
+    </message>
+    <message>
+        <source>Product offer</source>
+        <translation>Предложение продукта</translation>
+    </message>
+    <message>
+        <source>Offers a product from the product matrix, with an optional discount and promo code.</source>
+        <translation>Предлагает продукт из продуктовой матрицы, по желанию со скидкой и промокодом.</translation>
+    </message>
+    <message>
+        <source>Wait</source>
+        <translation>Пауза</translation>
+    </message>
+    <message>
+        <source>Holds the contact for a time, or until the next send window.</source>
+        <translation>Задерживает контакт на заданное время или до ближайшего окна отправки.</translation>
+    </message>
+    <message>
+        <source>Wait for event</source>
+        <translation>Ожидание события</translation>
+    </message>
+    <message>
+        <source>Waits until the contact does something (opens, clicks, buys) or the timeout passes.</source>
+        <translation>Ждёт, пока контакт что-то сделает (откроет, кликнет, купит), или пока не выйдет время.</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>Условие</translation>
+    </message>
+    <message>
+        <source>Branches on the contact&apos;s attributes, tags, events, season or day of week.</source>
+        <translation>Ветвление по атрибутам контакта, тегам, событиям, сезону или дню недели.</translation>
+    </message>
+    <message>
+        <source>Switch</source>
+        <translation>Развилка</translation>
+    </message>
+    <message>
+        <source>Checks cases in order; the first that holds decides the exit, ‘else’ takes the rest.</source>
+        <translation>Проверяет варианты по порядку: первый выполненный определяет выход, остальные уходят в «иначе».</translation>
+    </message>
+    <message>
+        <source>A/B split</source>
+        <translation>A/B-сплит</translation>
+    </message>
+    <message>
+        <source>Sends contacts down variants at random, by weight (weights sum to 100).</source>
+        <translation>Случайно распределяет контакты по вариантам согласно весам (сумма весов — 100).</translation>
+    </message>
+    <message>
+        <source>Update contact</source>
+        <translation>Изменить контакт</translation>
+    </message>
+    <message>
+        <source>Sets an attribute, adds or removes a tag, or moves the CRM stage.</source>
+        <translation>Задаёт атрибут, добавляет или снимает тег, меняет этап в CRM.</translation>
+    </message>
+    <message>
+        <source>Notify / CRM task / webhook</source>
+        <translation>Уведомление / задача / вебхук</translation>
+    </message>
+    <message>
+        <source>Tells a manager, creates a CRM task or calls a webhook.</source>
+        <translation>Сообщает менеджеру, создаёт задачу в CRM или вызывает вебхук.</translation>
+    </message>
+    <message>
+        <source>Goal</source>
+        <translation>Цель</translation>
+    </message>
+    <message>
+        <source>Counts a conversion stage for the funnel chart, with the revenue it brings.</source>
+        <translation>Засчитывает этап конверсии для графика воронки вместе с принесённой выручкой.</translation>
+    </message>
+    <message>
+        <source>Exit</source>
+        <translation>Выход</translation>
+    </message>
+    <message>
+        <source>Where a contact leaves the scenario, with its outcome.</source>
+        <translation>Здесь контакт покидает сценарий с определённым итогом.</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Заметка</translation>
+    </message>
+    <message>
+        <source>A sticky note for the diagram; not part of the flow.</source>
+        <translation>Заметка-стикер на схеме; в логику сценария не входит.</translation>
+    </message>
+    <message>
+        <source>Stage frame</source>
+        <translation>Рамка этапа</translation>
+    </message>
+    <message>
+        <source>A frame around a stage (Attention, Interest, Decision, Action); not part of the flow.</source>
+        <translation>Рамка вокруг этапа (Внимание, Интерес, Решение, Действие); в логику сценария не входит.</translation>
+    </message>
+</context>
+<context>
+    <name>Parameter</name>
+    <message>
+        <source>Condition</source>
+        <translation>Условие</translation>
+    </message>
+    <message>
+        <source>e.g. age &gt;= 25 and &quot;cats&quot; in tags; empty means everyone</source>
+        <translation>например age &gt;= 25 and &quot;cats&quot; in tags; пусто — все контакты</translation>
+    </message>
+    <message>
+        <source>Entry schedule</source>
+        <translation>Порядок входа</translation>
+    </message>
+    <message>
+        <source>Spread over days</source>
+        <translation>Распределить на дней</translation>
+    </message>
+    <message>
+        <source>With a spread schedule, contacts enter evenly over this many days.</source>
+        <translation>При равномерном входе контакты входят равными долями за столько дней.</translation>
+    </message>
+    <message>
+        <source>Re-entry</source>
+        <translation>Повторный вход</translation>
+    </message>
+    <message>
+        <source>May a contact enter again: never, after leaving the scenario, or at any time.</source>
+        <translation>Может ли контакт войти снова: никогда, после выхода из сценария или в любой момент.</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>Событие</translation>
+    </message>
+    <message>
+        <source>Inactive for days</source>
+        <translation>Дней без активности</translation>
+    </message>
+    <message>
+        <source>For the ‘inactive’ event: days without activity that fire it.</source>
+        <translation>Для события «неактивность»: через сколько дней без активности оно срабатывает.</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Канал</translation>
+    </message>
+    <message>
+        <source>How the message reaches the contact. SMS and messengers need a phone and consent.</source>
+        <translation>Как сообщение доходит до контакта. Для SMS и мессенджеров нужны телефон и согласие.</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Тема</translation>
+    </message>
+    <message>
+        <source>E-mail subject (Jinja2), e.g. {{ contact.first_name }}, your cart is waiting</source>
+        <translation>Тема письма (Jinja2), например: {{ contact.first_name }}, ваша корзина ждёт</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Текст</translation>
+    </message>
+    <message>
+        <source>Message text (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}</source>
+        <translation>Текст сообщения (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}</translation>
+    </message>
+    <message>
+        <source>Cost per message</source>
+        <translation>Цена сообщения</translation>
+    </message>
+    <message>
+        <source>What one message costs in the scenario&apos;s currency (SMS ≈ 3–5 ₽, e-mail ≈ 0).</source>
+        <translation>Сколько стоит одно сообщение в валюте сценария (SMS ≈ 3–5 ₽, e-mail ≈ 0).</translation>
+    </message>
+    <message>
+        <source>Product</source>
+        <translation>Продукт</translation>
+    </message>
+    <message>
+        <source>Discount, %</source>
+        <translation>Скидка, %</translation>
+    </message>
+    <message>
+        <source>Promo code</source>
+        <translation>Промокод</translation>
+    </message>
+    <message>
+        <source>Wait</source>
+        <translation>Ждать</translation>
+    </message>
+    <message>
+        <source>A fixed time, or until the next allowed send window.</source>
+        <translation>Заданное время или до ближайшего разрешённого окна отправки.</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>Длительность</translation>
+    </message>
+    <message>
+        <source>Window days</source>
+        <translation>Дни окна</translation>
+    </message>
+    <message>
+        <source>Window opens</source>
+        <translation>Окно с</translation>
+    </message>
+    <message>
+        <source>Window closes</source>
+        <translation>Окно до</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>Таймаут</translation>
+    </message>
+    <message>
+        <source>How long to wait before taking the ‘timeout’ exit.</source>
+        <translation>Сколько ждать, прежде чем уйти по выходу «время вышло».</translation>
+    </message>
+    <message>
+        <source>e.g. age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</source>
+        <translation>например age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</translation>
+    </message>
+    <message>
+        <source>Cases</source>
+        <translation>Варианты</translation>
+    </message>
+    <message>
+        <source>Ordered cases, each with an id, a label and a condition.</source>
+        <translation>Упорядоченные варианты: у каждого id, название и условие.</translation>
+    </message>
+    <message>
+        <source>Variants</source>
+        <translation>Варианты</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Действие</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>Тег</translation>
+    </message>
+    <message>
+        <source>Attribute</source>
+        <translation>Атрибут</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Значение</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Тип</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>Ответственный</translation>
+    </message>
+    <message>
+        <source>Webhook URL</source>
+        <translation>URL вебхука</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Revenue</source>
+        <translation>Выручка</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>Итог</translation>
+    </message>
+    <message>
+        <source>Hand off to scenario</source>
+        <translation>Передать в сценарий</translation>
+    </message>
+    <message>
+        <source>With outcome ‘handoff’: the id of the scenario that takes over.</source>
+        <translation>При итоге «передача»: id сценария, который подхватывает контакт.</translation>
+    </message>
+    <message>
+        <source>Colour</source>
+        <translation>Цвет</translation>
+    </message>
+    <message>
+        <source>Width</source>
+        <translation>Ширина</translation>
+    </message>
+    <message>
+        <source>Height</source>
+        <translation>Высота</translation>
+    </message>
+</context>
+<context>
+    <name>Quote</name>
+    <message>
+        <source>‘{text}’</source>
+        <translation>«{text}»</translation>
+    </message>
+</context>
+<context>
+    <name>Rule</name>
+    <message>
+        <source>The scenario has no entry</source>
+        <translation>В сценарии нет входа</translation>
+    </message>
+    <message>
+        <source>An exit has no connection</source>
+        <translation>Выход никуда не ведёт</translation>
+    </message>
+    <message>
+        <source>Two connections leave one exit</source>
+        <translation>Из одного выхода идут две связи</translation>
+    </message>
+    <message>
+        <source>A connection leads into an entry or a note</source>
+        <translation>Связь ведёт во вход или в заметку</translation>
+    </message>
+    <message>
+        <source>A connection names a step that does not exist</source>
+        <translation>Связь указывает на несуществующий шаг</translation>
+    </message>
+    <message>
+        <source>A connection leaves from an exit the step does not have</source>
+        <translation>Связь выходит из выхода, которого у шага нет</translation>
+    </message>
+    <message>
+        <source>A step cannot be reached from any entry</source>
+        <translation>До шага нельзя дойти ни от одного входа</translation>
+    </message>
+    <message>
+        <source>Contacts can never leave: no Exit can be reached</source>
+        <translation>Контакты не могут выйти: ни один «Выход» недостижим</translation>
+    </message>
+    <message>
+        <source>A loop has no wait in it</source>
+        <translation>В цикле нет паузы</translation>
+    </message>
+    <message>
+        <source>A switch has no ‘else’ connection</source>
+        <translation>У развилки не подключён выход «иначе»</translation>
+    </message>
+    <message>
+        <source>A/B split weights are wrong</source>
+        <translation>Неверные веса A/B-сплита</translation>
+    </message>
+    <message>
+        <source>Switch cases or split variants have missing or repeated ids</source>
+        <translation>У вариантов развилки или сплита нет id или id повторяются</translation>
+    </message>
+    <message>
+        <source>Wait for event has no timeout</source>
+        <translation>У ожидания события нет таймаута</translation>
+    </message>
+    <message>
+        <source>A duration or time cannot be read</source>
+        <translation>Не удаётся прочитать длительность или время</translation>
+    </message>
+    <message>
+        <source>A step has a type this version does not know</source>
+        <translation>Тип шага неизвестен этой версии</translation>
+    </message>
+    <message>
+        <source>A parameter is missing or out of range</source>
+        <translation>Параметр не задан или вне допустимых значений</translation>
+    </message>
+    <message>
+        <source>A condition cannot be read</source>
+        <translation>Не удаётся прочитать условие</translation>
+    </message>
+    <message>
+        <source>A condition names an unknown field, tag or event, or mixes types</source>
+        <translation>Условие ссылается на неизвестное поле, тег или событие либо смешивает типы</translation>
+    </message>
+    <message>
+        <source>A message template cannot be read or names unknown data</source>
+        <translation>Шаблон сообщения не читается или ссылается на неизвестные данные</translation>
+    </message>
+    <message>
+        <source>An event is unknown</source>
+        <translation>Неизвестное событие</translation>
+    </message>
+    <message>
+        <source>An offer names a product that does not exist</source>
+        <translation>Предложение ссылается на несуществующий продукт</translation>
+    </message>
+    <message>
+        <source>A message has no channel or no text</source>
+        <translation>У сообщения нет канала или текста</translation>
+    </message>
+    <message>
+        <source>A discount is above the scenario&apos;s limit</source>
+        <translation>Скидка выше лимита сценария</translation>
+    </message>
+    <message>
+        <source>A path can send more messages than the frequency cap allows</source>
+        <translation>Путь может отправить больше сообщений, чем позволяет лимит частоты</translation>
+    </message>
+    <message>
+        <source>A message can be sent in quiet hours</source>
+        <translation>Сообщение может уйти в тихие часы</translation>
+    </message>
+    <message>
+        <source>A wait only delays leaving</source>
+        <translation>Пауза лишь откладывает выход</translation>
+    </message>
+    <message>
+        <source>A branch is ruled out by the conditions before it</source>
+        <translation>Ветку исключают предыдущие условия</translation>
+    </message>
+    <message>
+        <source>A condition is always true or always false</source>
+        <translation>Условие всегда истинно или всегда ложно</translation>
+    </message>
+    <message>
+        <source>Switch cases overlap</source>
+        <translation>Варианты развилки пересекаются</translation>
+    </message>
+    <message>
+        <source>No reachable Exit counts as converted</source>
+        <translation>Ни один достижимый «Выход» не засчитывает конверсию</translation>
+    </message>
+    <message>
+        <source>A failed SMS or messenger message gives up on the contact</source>
+        <translation>Недоставленное SMS или сообщение в мессенджере бросает контакт</translation>
+    </message>
+</context>
+<context>
+    <name>Summary</name>
+    <message>
+        <source>unknown product ‘{id}’</source>
+        <translation>неизвестный продукт «{id}»</translation>
+    </message>
+    <message>
+        <source>Wait {time}</source>
+        <translation>Ждать {time}</translation>
+    </message>
+    <message>
+        <source>Wait {time} for {event}</source>
+        <translation>Ждать {time}: {event}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n case(s) + else</source>
+        <translation>
+            <numerusform>%n вариант + иначе</numerusform>
+            <numerusform>%n варианта + иначе</numerusform>
+            <numerusform>%n вариантов + иначе</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>When {event}</source>
+        <translation>Когда: {event}</translation>
+    </message>
+    <message>
+        <source>Webhook</source>
+        <translation>Вебхук</translation>
+    </message>
+    <message>
+        <source>Notify manager</source>
+        <translation>Уведомить менеджера</translation>
+    </message>
+    <message>
+        <source>CRM task</source>
+        <translation>Задача в CRM</translation>
+    </message>
+    <message>
+        <source>Unknown type ‘{type}’</source>
+        <translation>Неизвестный тип «{type}»</translation>
+    </message>
+    <message>
+        <source>Until {hours}</source>
+        <translation>До окна {hours}</translation>
+    </message>
+    <message>
+        <source>Wait for {event}, no timeout</source>
+        <translation>Ждать: {event}, без таймаута</translation>
+    </message>
+    <message>
+        <source>else only</source>
+        <translation>только «иначе»</translation>
+    </message>
+    <message>
+        <source>All contacts</source>
+        <translation>Все контакты</translation>
+    </message>
+    <message>
+        <source>unknown action ‘{action}’</source>
+        <translation>неизвестное действие «{action}»</translation>
+    </message>
+    <message>
+        <source>Notify</source>
+        <translation>Уведомить</translation>
+    </message>
+    <message>
+        <source>Handed to {id}</source>
+        <translation>Передан в {id}</translation>
+    </message>
+    <message>
+        <source>unknown outcome ‘{outcome}’</source>
+        <translation>неизвестный итог «{outcome}»</translation>
+    </message>
+    <message>
+        <source>(no text)</source>
+        <translation>(без текста)</translation>
+    </message>
+    <message>
+        <source>no product</source>
+        <translation>нет продукта</translation>
+    </message>
+    <message>
+        <source>Until {days} {hours}</source>
+        <translation>До окна {days} {hours}</translation>
+    </message>
+    <message>
+        <source>no condition</source>
+        <translation>нет условия</translation>
+    </message>
+    <message>
+        <source>no variants</source>
+        <translation>нет вариантов</translation>
+    </message>
+    <message>
+        <source>When {event} ? days</source>
+        <translation>Когда: {event} ? дн.</translation>
+    </message>
+    <message numerus="yes">
+        <source>When {event} {n} day(s)</source>
+        <translation>
+            <numerusform>Когда: {event} {n} день</numerusform>
+            <numerusform>Когда: {event} {n} дня</numerusform>
+            <numerusform>Когда: {event} {n} дней</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add tag {tag}</source>
+        <translation>Добавить тег {tag}</translation>
+    </message>
+    <message>
+        <source>Remove tag {tag}</source>
+        <translation>Снять тег {tag}</translation>
+    </message>
+    <message>
+        <source>Set {name} = {value}</source>
+        <translation>Задать {name} = {value}</translation>
+    </message>
+    <message>
+        <source>CRM stage → {value}</source>
+        <translation>Этап CRM → {value}</translation>
+    </message>
+    <message>
+        <source>no text</source>
+        <translation>нет текста</translation>
+    </message>
+    <message>
+        <source>cannot read condition</source>
+        <translation>условие не читается</translation>
+    </message>
+</context>
+<context>
+    <name>Template</name>
+    <message>
+        <source>the end of the template</source>
+        <translation>конец шаблона</translation>
+    </message>
+    <message>
+        <source>‘{name}’ is not a template variable; use one of: {names}</source>
+        <translation>«{name}» — не переменная шаблона; используйте одну из: {names}</translation>
+    </message>
+    <message>
+        <source>‘contact.{field}’ is not a contact field; custom attributes are read as contact.attributes.{field}</source>
+        <translation>«contact.{field}» — не поле контакта; свои атрибуты читаются как contact.attributes.{field}</translation>
+    </message>
+    <message>
+        <source>the template could not be filled in: {error}</source>
+        <translation>шаблон не удалось заполнить: {error}</translation>
+    </message>
+    <message>
+        <source>line {line}: {message}</source>
+        <translation>строка {line}: {message}</translation>
+    </message>
+    <message>
+        <source>the tag is not closed — add &quot;${closer}&quot;</source>
+        <translation>тег не закрыт — добавьте &quot;${closer}&quot;</translation>
+    </message>
+    <message>
+        <source>‘{name}’ is not a template variable — did you mean ‘{close}’?</source>
+        <translation>«{name}» — не переменная шаблона; может быть, «{close}»?</translation>
+    </message>
+    <message>
+        <source>‘{field}’ is a custom attribute — write contact.attributes.{field}</source>
+        <translation>«{field}» — свой атрибут: пишите contact.attributes.{field}</translation>
+    </message>
+    <message>
+        <source>‘contact.{field}’ is not a contact field — did you mean ‘contact.{close}’?</source>
+        <translation>«contact.{field}» — не поле контакта; может быть, «contact.{close}»?</translation>
+    </message>
+    <message>
+        <source>the template tried something that is not allowed: {error}</source>
+        <translation>шаблон попытался сделать недопустимое: {error}</translation>
+    </message>
+    <message>
+        <source>division by zero</source>
+        <translation>деление на ноль</translation>
+    </message>
+    <message>
+        <source>using ‘{name}’</source>
+        <translation>использование «{name}»</translation>
+    </message>
+    <message>
+        <source>‘{path}’ is not set for this contact</source>
+        <translation>«{path}» не задано для этого контакта</translation>
+    </message>
+    <message>
+        <source>‘{path}’ is not set</source>
+        <translation>«{path}» не задано</translation>
+    </message>
+    <message>
+        <source>money: ‘{value}’ is not an amount</source>
+        <translation>money: «{value}» — не сумма</translation>
+    </message>
+    <message>
+        <source>the tag is not closed — add &quot;}}&quot;</source>
+        <translation>тег не закрыт — добавьте &quot;}}&quot;</translation>
+    </message>
+    <message>
+        <source>the tag is not closed — add &quot;%}&quot;</source>
+        <translation>тег не закрыт — добавьте &quot;%}&quot;</translation>
+    </message>
+    <message>
+        <source>the template ends inside a tag — close it with &quot;}}&quot; or &quot;%}&quot;</source>
+        <translation>шаблон заканчивается внутри тега — закройте его &quot;}}&quot; или &quot;%}&quot;</translation>
+    </message>
+    <message>
+        <source>{% ${block} %} is not closed — add {% end${block} %}</source>
+        <translation>{% ${block} %} не закрыт — добавьте {% end${block} %}</translation>
+    </message>
+    <message>
+        <source>{% ${tag} %} does not belong here: {% ${block} %} is still open — close it with {% end${block} %}</source>
+        <translation>{% ${tag} %} здесь не к месту: {% ${block} %} ещё не закрыт — закройте его через {% end${block} %}</translation>
+    </message>
+    <message>
+        <source>{% ${tag} %} has no matching opening tag</source>
+        <translation>у {% ${tag} %} нет парного открывающего тега</translation>
+    </message>
+    <message>
+        <source>there is no tag {% ${tag} %}</source>
+        <translation>тега {% ${tag} %} не существует</translation>
+    </message>
+    <message>
+        <source>there is no filter ‘${name}’</source>
+        <translation>фильтра «${name}» не существует</translation>
+    </message>
+    <message>
+        <source>there is no test ‘${name}’</source>
+        <translation>проверки «${name}» не существует</translation>
+    </message>
+    <message>
+        <source>unexpected ‘${found}’ — is &quot;}}&quot; missing before it?</source>
+        <translation>неожиданное «${found}» — не пропущено ли &quot;}}&quot; перед ним?</translation>
+    </message>
+    <message>
+        <source>unexpected ‘${found}’ — is &quot;%}&quot; missing before it?</source>
+        <translation>неожиданное «${found}» — не пропущено ли &quot;%}&quot; перед ним?</translation>
+    </message>
+    <message>
+        <source>a value is missing before ‘${found}’</source>
+        <translation>перед «${found}» не хватает значения</translation>
+    </message>
+    <message>
+        <source>a quoted text is not closed — add the closing ${quote}</source>
+        <translation>текст в кавычках не закрыт — добавьте закрывающую ${quote}</translation>
+    </message>
+    <message>
+        <source>‘${char}’ cannot be used here</source>
+        <translation>«${char}» здесь использовать нельзя</translation>
+    </message>
+    <message>
+        <source>a bracket is not closed — add &quot;${closer}&quot;</source>
+        <translation>скобка не закрыта — добавьте &quot;${closer}&quot;</translation>
+    </message>
+    <message>
+        <source>unexpected ‘${found}’</source>
+        <translation>неожиданное «${found}»</translation>
+    </message>
+    <message>
+        <source>the comment is not closed — add &quot;#}&quot;</source>
+        <translation>комментарий не закрыт — добавьте &quot;#}&quot;</translation>
+    </message>
+    <message>
+        <source>{% raw %} is not closed — add {% endraw %}</source>
+        <translation>{% raw %} не закрыт — добавьте {% endraw %}</translation>
+    </message>
+    <message>
+        <source>a name is missing after &quot;.&quot;</source>
+        <translation>после &quot;.&quot; не хватает имени</translation>
+    </message>
+    <message>
+        <source>a tag name is missing after &quot;{%&quot;</source>
+        <translation>после &quot;{%&quot; не хватает имени тега</translation>
+    </message>
+</context>
+<context>
+    <name>V101</name>
+    <message>
+        <source>The scenario has no entry: add a Segment entry or an Event trigger so contacts can come in</source>
+        <translation>В сценарии нет входа: добавьте «Вход сегмента» или «Триггер-событие», чтобы контакты могли войти</translation>
+    </message>
+</context>
+<context>
+    <name>V102</name>
+    <message>
+        <source>{step} has no step after *{exit}*: {who} go nowhere</source>
+        <translation>У шага {step} нет продолжения после *{exit}*: в никуда уходят {who}</translation>
+    </message>
+</context>
+<context>
+    <name>V103</name>
+    <message numerus="yes">
+        <source>*{exit}* of {step} leads to %n steps; a contact can only take one way — use an A/B split to divide contacts</source>
+        <translation>
+            <numerusform>Выход *{exit}* шага {step} ведёт к %n шагу; контакт может пойти только одним путём — чтобы разделить контакты, используйте A/B-сплит</numerusform>
+            <numerusform>Выход *{exit}* шага {step} ведёт к %n шагам; контакт может пойти только одним путём — чтобы разделить контакты, используйте A/B-сплит</numerusform>
+            <numerusform>Выход *{exit}* шага {step} ведёт к %n шагам; контакт может пойти только одним путём — чтобы разделить контакты, используйте A/B-сплит</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>V104</name>
+    <message>
+        <source>{step} is an entry and cannot be entered from another step; remove the connection from ‘{source}’</source>
+        <translation>Шаг {step} — точка входа, в неё нельзя попасть из другого шага; удалите связь из «{source}»</translation>
+    </message>
+    <message>
+        <source>{step} is a note or frame and cannot be entered from another step; remove the connection from ‘{source}’</source>
+        <translation>Шаг {step} — заметка или рамка, в него нельзя попасть из другого шага; удалите связь из «{source}»</translation>
+    </message>
+</context>
+<context>
+    <name>V105</name>
+    <message>
+        <source>A connection {source}.{exit} → {target} names ‘{missing}’, which does not exist</source>
+        <translation>Связь {source}.{exit} → {target} указывает на «{missing}», которого нет</translation>
+    </message>
+</context>
+<context>
+    <name>V106</name>
+    <message>
+        <source>{step} has no exit ‘{exit}’ (its exits: {exits}); reconnect or remove that connection</source>
+        <translation>У шага {step} нет выхода «{exit}» (его выходы: {exits}); переподключите или удалите эту связь</translation>
+    </message>
+</context>
+<context>
+    <name>V107</name>
+    <message>
+        <source>No contact can reach {step}: no path from an entry leads to it</source>
+        <translation>Ни один контакт не дойдёт до шага {step}: к нему не ведёт ни один путь от входа</translation>
+    </message>
+</context>
+<context>
+    <name>V108</name>
+    <message>
+        <source>Contacts who reach {step} can never leave: no path from it leads to an Exit (they loop forever)</source>
+        <translation>Контакты, дошедшие до шага {step}, никогда не выйдут: от него ни один путь не ведёт к «Выходу» (они ходят по кругу бесконечно)</translation>
+    </message>
+    <message>
+        <source>Contacts who reach {step} can never leave: no path from it leads to an Exit</source>
+        <translation>Контакты, дошедшие до шага {step}, никогда не выйдут: от него ни один путь не ведёт к «Выходу»</translation>
+    </message>
+</context>
+<context>
+    <name>V109</name>
+    <message>
+        <source>Contacts would loop instantly and forever through {steps}: add a Wait or Wait for event inside the loop</source>
+        <translation>Контакты мгновенно и бесконечно зациклятся на шагах {steps}: добавьте в цикл «Паузу» или «Ожидание события»</translation>
+    </message>
+</context>
+<context>
+    <name>V110</name>
+    <message>
+        <source>{step} has no step after *{exit}*: contacts matching none of its cases go nowhere</source>
+        <translation>У шага {step} нет продолжения после *{exit}*: контакты, не подошедшие ни под один вариант, уходят в никуда</translation>
+    </message>
+</context>
+<context>
+    <name>V111</name>
+    <message>
+        <source>{step} needs at least two variants to split contacts</source>
+        <translation>Чтобы разделить контакты, шагу {step} нужно не меньше двух вариантов</translation>
+    </message>
+    <message>
+        <source>The weights of {step} add up to {total:g}, not 100</source>
+        <translation>Сумма весов в шаге {step} равна {total:g}, а не 100</translation>
+    </message>
+    <message>
+        <source>Variant ‘{variant}’ of {step} has weight {weight}: every variant needs a weight above 0</source>
+        <translation>У варианта «{variant}» в шаге {step} вес {weight}: каждому варианту нужен вес больше 0</translation>
+    </message>
+</context>
+<context>
+    <name>V112</name>
+    <message>
+        <source>Case {index} of {step} has no id</source>
+        <translation>У варианта {index} в шаге {step} нет id</translation>
+    </message>
+    <message>
+        <source>Variant {index} of {step} has no id</source>
+        <translation>У варианта сплита {index} в шаге {step} нет id</translation>
+    </message>
+    <message>
+        <source>{step} has no list of cases</source>
+        <translation>У шага {step} нет списка вариантов</translation>
+    </message>
+    <message>
+        <source>{step} has no list of variants</source>
+        <translation>У шага {step} нет списка вариантов сплита</translation>
+    </message>
+    <message>
+        <source>{step} has a case with the id ‘else’, which is reserved for contacts matching no case; rename the case</source>
+        <translation>У шага {step} есть вариант с id «else», а он зарезервирован для контактов, не подошедших ни под один вариант; переименуйте вариант</translation>
+    </message>
+    <message>
+        <source>{step} uses the id ‘{id}’ twice; each case or variant needs its own exit</source>
+        <translation>Шаг {step} использует id «{id}» дважды; у каждого варианта должен быть свой выход</translation>
+    </message>
+</context>
+<context>
+    <name>V113</name>
+    <message>
+        <source>{step} has no timeout: contacts without ‘{event}’ would wait forever</source>
+        <translation>У шага {step} нет таймаута: контакты без события «{event}» будут ждать вечно</translation>
+    </message>
+</context>
+<context>
+    <name>V114</name>
+    <message>
+        <source>‘{value}’ is not a time; write it as HH:MM</source>
+        <translation>«{value}» — не время; пишите в виде ЧЧ:ММ</translation>
+    </message>
+    <message>
+        <source>Scenario settings, frequency cap period: {error}</source>
+        <translation>Настройки сценария, период лимита частоты: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>V115</name>
+    <message>
+        <source>{step} has the unknown type ‘{type}’ (made by a newer Voronka?); it is kept but cannot run — replace it with a known step</source>
+        <translation>У шага {step} неизвестный тип «{type}» (создан более новой версией «Воронки»?); шаг сохранён, но выполняться не может — замените его известным шагом</translation>
+    </message>
+</context>
+<context>
+    <name>V116</name>
+    <message>
+        <source>‘{value}’ is not one of {choices}</source>
+        <translation>«{value}» — не одно из значений: {choices}</translation>
+    </message>
+    <message>
+        <source>{value} is not a number</source>
+        <translation>{value} — не число</translation>
+    </message>
+    <message>
+        <source>{value:g} is out of range (from {low:g})</source>
+        <translation>{value:g} вне допустимого диапазона (от {low:g})</translation>
+    </message>
+    <message>
+        <source>{value:g} is out of range (from {low:g} to {high:g})</source>
+        <translation>{value:g} вне допустимого диапазона (от {low:g} до {high:g})</translation>
+    </message>
+</context>
+<context>
+    <name>V201</name>
+    <message>
+        <source>the condition is empty</source>
+        <translation>условие пустое</translation>
+    </message>
+</context>
+<context>
+    <name>V204</name>
+    <message>
+        <source>{step} does not say which event</source>
+        <translation>В шаге {step} не указано событие</translation>
+    </message>
+    <message>
+        <source>{step} uses the event ‘{event}’, which the contact database does not know</source>
+        <translation>Шаг {step} использует событие «{event}», которого нет в базе контактов</translation>
+    </message>
+</context>
+<context>
+    <name>V205</name>
+    <message>
+        <source>{step} offers no product: choose one</source>
+        <translation>Шаг {step} не предлагает продукт: выберите его</translation>
+    </message>
+    <message>
+        <source>{step} offers ‘{product}’, which is not in the scenario&apos;s products</source>
+        <translation>Шаг {step} предлагает «{product}», которого нет среди продуктов сценария</translation>
+    </message>
+</context>
+<context>
+    <name>V206</name>
+    <message>
+        <source>{step} has the unknown channel ‘{channel}’; choose one of {choices}</source>
+        <translation>У шага {step} неизвестный канал «{channel}»; выберите один из: {choices}</translation>
+    </message>
+    <message>
+        <source>{step} has no channel; choose one of {choices}</source>
+        <translation>У шага {step} не задан канал; выберите один из: {choices}</translation>
+    </message>
+    <message>
+        <source>{step} has no text to send</source>
+        <translation>У шага {step} нет текста для отправки</translation>
+    </message>
+</context>
+<context>
+    <name>V207</name>
+    <message>
+        <source>{step} gives {discount:g} % off, above the scenario&apos;s limit of {limit:g} %</source>
+        <translation>Шаг {step} даёт скидку {discount:g} %, выше лимита сценария в {limit:g} %</translation>
+    </message>
+</context>
+<context>
+    <name>V301</name>
+    <message>
+        <source>{step} can be message number {count} within {period}, above the frequency cap of {cap}: add a wait before it</source>
+        <translation>Шаг {step} может оказаться сообщением № {count} за {period} — больше лимита частоты ({cap}): добавьте перед ним паузу</translation>
+    </message>
+</context>
+<context>
+    <name>V302</name>
+    <message>
+        <source>{step} can go out during quiet hours ({start}–{end}): put a Wait until a send window on the way to it</source>
+        <translation>Сообщение {step} может уйти в тихие часы ({start}–{end}): поставьте перед ним «Паузу» до окна отправки</translation>
+    </message>
+</context>
+<context>
+    <name>V303</name>
+    <message>
+        <source>{step} is followed only by an Exit: it just delays leaving; remove it</source>
+        <translation>После шага {step} идёт только «Выход»: пауза лишь откладывает выход; удалите её</translation>
+    </message>
+</context>
+<context>
+    <name>V401</name>
+    <message>
+        <source>the conditions contacts passed before already rule it out</source>
+        <translation>его исключают условия, которые контакты прошли раньше</translation>
+    </message>
+</context>
+<context>
+    <name>V402</name>
+    <message>
+        <source>its condition can never lead there, for any contact</source>
+        <translation>условие не ведёт туда ни для одного контакта</translation>
+    </message>
+    <message>
+        <source>Nobody ever enters through ‘{step}’: its condition is always false</source>
+        <translation>Через вход «{step}» никто не войдёт: его условие всегда ложно</translation>
+    </message>
+    <message>
+        <source>the condition is always false</source>
+        <translation>условие всегда ложно</translation>
+    </message>
+    <message>
+        <source>the condition is always true</source>
+        <translation>условие всегда истинно</translation>
+    </message>
+</context>
+<context>
+    <name>V403</name>
+    <message>
+        <source>Cases ‘{earlier}’ and ‘{later}’ of ‘{step}’ overlap: contacts matching both always go to ‘{earlier}’ (cases are checked in order); make the conditions exclusive</source>
+        <translation>Варианты «{earlier}» и «{later}» в шаге «{step}» пересекаются: контакты, подходящие под оба, всегда уходят в «{earlier}» (варианты проверяются по порядку); сделайте условия взаимоисключающими</translation>
+    </message>
+</context>
+<context>
+    <name>V501</name>
+    <message>
+        <source>No path ends at an Exit with outcome ‘{outcome}’: the funnel never counts a success</source>
+        <translation>Ни один путь не заканчивается «Выходом» с итогом «{outcome}»: воронка никогда не засчитает успех</translation>
+    </message>
+</context>
+<context>
+    <name>V502</name>
+    <message>
+        <source>When {step} fails, the contact leaves at once, though it may be reachable by {channels}: try another channel before giving up</source>
+        <translation>Если сообщение {step} не доставлено, контакт сразу уходит, хотя до него, возможно, можно достучаться через {channels}: попробуйте другой канал, прежде чем сдаваться</translation>
+    </message>
+</context>
+<context>
+    <name>Weekday</name>
+    <message>
+        <source>Mon</source>
+        <translation>Пн</translation>
+    </message>
+    <message>
+        <source>Tue</source>
+        <translation>Вт</translation>
+    </message>
+    <message>
+        <source>Wed</source>
+        <translation>Ср</translation>
+    </message>
+    <message>
+        <source>Thu</source>
+        <translation>Чт</translation>
+    </message>
+    <message>
+        <source>Fri</source>
+        <translation>Пт</translation>
+    </message>
+    <message>
+        <source>Sat</source>
+        <translation>Сб</translation>
+    </message>
+    <message>
+        <source>Sun</source>
+        <translation>Вс</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <source>The *{exit}* exit of ‘{step}’ is never taken: {why}</source>
+        <translation>Выход *{exit}* шага «{step}» никогда не срабатывает: {why}</translation>
+    </message>
+    <message>
+        <source>{step}, {field}: {what}</source>
+        <translation>{step}, {field}: {what}</translation>
+    </message>
+    <message>
+        <source>{first} or {second}</source>
+        <translation>{first} или {second}</translation>
+    </message>
+    <message>
+        <source>the event</source>
+        <translation>событие</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>условие</translation>
+    </message>
+    <message>
+        <source>case ‘{case}’</source>
+        <translation>вариант «{case}»</translation>
+    </message>
+</context>
+</TS>
