@@ -1,4 +1,4 @@
-"""Where the bundled resources (examples, schemas, translations) live.
+"""Where the bundled resources (examples in each language, schemas, translations) live.
 
 The project installs in editable mode (`pip install -e .`), so `resources/` stays beside `app/`.
 """
@@ -11,3 +11,17 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 EXAMPLES = RESOURCES / "examples"
 SCHEMAS = RESOURCES / "schema"
 TRANSLATIONS = RESOURCES / "translations"
+
+
+def example_names() -> list[str]:
+    """Bundled examples by file stem (`abandoned_cart`), in English file order."""
+    return sorted(path.stem for path in EXAMPLES.glob("*.json"))
+
+
+def example_path(name: str, language: str = "en") -> Path:
+    """The example `name` written in `language` (`resources/examples/ru/…`), else English."""
+    if language != "en":
+        translated = EXAMPLES / language / f"{name}.json"
+        if translated.is_file():
+            return translated
+    return EXAMPLES / f"{name}.json"

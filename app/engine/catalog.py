@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.engine.contact_schema import CHANNELS, KNOWN_EVENTS
-from app.engine.i18n import localized
+from app.engine.i18n import Msg, localized
 
 
 class Category(StrEnum):
@@ -522,13 +522,22 @@ def param_help(param: ParamSpec) -> str:
 
 def exit_label(exit_name: str) -> str:
     """A fixed exit (`sent`, `timeout`) in words; a case or variant id is the user's own."""
-    return localized("Exit", exit_name) if exit_name in FIXED_EXITS else exit_name
+    return str(exit_text(exit_name))
+
+
+def exit_text(exit_name: str) -> Msg | str:
+    """`exit_label` kept as a `Msg`, for texts shown later (problems) in the reader's language."""
+    return Msg("Exit", exit_name) if exit_name in FIXED_EXITS else exit_name
 
 
 def event_label(event: str) -> str:
     """A known event inside a sentence (`purchase`, `cart abandoned` in English); an event the
     catalog does not know stays as written."""
-    return localized("Event", event.replace("_", " ")) if event in KNOWN_EVENTS else event
+    return str(event_text(event))
+
+
+def event_text(event: str) -> Msg | str:
+    return Msg("Event", event.replace("_", " ")) if event in KNOWN_EVENTS else event
 
 
 def choice_source(value: str) -> str:
@@ -540,6 +549,14 @@ def choice_source(value: str) -> str:
 
 def choice_label(value: str) -> str:
     return localized("Choice", choice_source(value))
+
+
+def choice_text(value: str) -> Msg:
+    return Msg("Choice", choice_source(value))
+
+
+def param_text(param: ParamSpec) -> Msg:
+    return Msg("Parameter", param.label)
 
 
 def translatable_texts() -> list[tuple[str, str]]:

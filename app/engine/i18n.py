@@ -62,9 +62,10 @@ def current_locale() -> str | None:
     return _locale
 
 
-def on_change(clear: Callable[[], None]) -> Callable[[], None]:
-    _on_change.append(clear)
-    return clear
+def on_change(cached: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for an `lru_cache`d function of words: emptied when the language changes."""
+    _on_change.append(cached.cache_clear)  # type: ignore[attr-defined]
+    return cached
 
 
 def localized(context: str, source: str, n: int = -1) -> str:

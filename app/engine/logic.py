@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import networkx as nx
 
 from app.engine import expressions as ex
-from app.engine.catalog import exit_label
+from app.engine.catalog import exit_text
 from app.engine.contact_schema import ContactSchema, FieldType
 from app.engine.i18n import Msg, T
 
@@ -505,7 +505,7 @@ def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iter
             text = T(
                 "Words",
                 "The *{exit}* exit of ‘{step}’ is never taken: {why}",
-                exit=exit_label(exit_name),
+                exit=exit_text(exit_name),
                 step=title,
                 why=why,
             )

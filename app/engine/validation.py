@@ -25,10 +25,10 @@ from app.engine.catalog import (
     NodeType,
     ParamKind,
     ParamSpec,
-    choice_label,
-    event_label,
-    exit_label,
-    param_label,
+    choice_text,
+    event_text,
+    exit_text,
+    param_text,
 )
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
@@ -220,7 +220,7 @@ def _q(node: Node) -> Msg:
 
 
 def _event_words(event: object) -> Msg | str:
-    return event_label(event) if isinstance(event, str) and event else T("Words", "the event")
+    return event_text(event) if isinstance(event, str) and event else T("Words", "the event")
 
 
 def _exit_meaning(node: Node, exit_name: str) -> Msg:
@@ -257,7 +257,7 @@ def _exit_meaning(node: Node, exit_name: str) -> Msg:
         ("switch", "else"): T("Exit meaning", "contacts matching no case"),
     }
     return meanings.get(key) or T(
-        "Exit meaning", "contacts leaving by ‘{exit}’", exit=exit_label(exit_name)
+        "Exit meaning", "contacts leaving by ‘{exit}’", exit=exit_text(exit_name)
     )
 
 
@@ -292,7 +292,7 @@ def _dangling_exit(ctx: Context) -> Iterator[Problem]:
                     "V102",
                     "{step} has no step after *{exit}*: {who} go nowhere",
                     step=_q(node),
-                    exit=exit_label(exit_name),
+                    exit=exit_text(exit_name),
                     who=_exit_meaning(node, exit_name),
                 ),
                 node.id,
@@ -315,7 +315,7 @@ def _fan_out(ctx: Context) -> Iterator[Problem]:
                     "*{exit}* of {step} leads to %n steps; a contact can only take one way — "
                     "use an A/B split to divide contacts",
                     count,
-                    exit=exit_label(exit_name),
+                    exit=exit_text(exit_name),
                     step=_q(node),
                 ),
                 source,
@@ -485,7 +485,7 @@ def _switch_else(ctx: Context) -> Iterator[Problem]:
                     "{step} has no step after *{exit}*: contacts matching none of its cases "
                     "go nowhere",
                     step=_q(node),
-                    exit=exit_label("else"),
+                    exit=exit_text("else"),
                 ),
                 node.id,
                 "else",
@@ -703,7 +703,7 @@ def _param_values(ctx: Context) -> Iterator[Problem]:
 
 def _where(node: Node, param: ParamSpec, what: Msg | str) -> Msg:
     """`‘Reminder’, Subject: …`: the step and the field a problem is in."""
-    return T("Words", "{step}, {field}: {what}", step=_q(node), field=param_label(param), what=what)
+    return T("Words", "{step}, {field}: {what}", step=_q(node), field=param_text(param), what=what)
 
 
 def _real(value: object) -> float | None:
@@ -1104,14 +1104,14 @@ def _no_conversion(ctx: Context) -> Iterator[Problem]:
                 "V501",
                 "No path ends at an Exit with outcome ‘{outcome}’: the funnel never counts "
                 "a success",
-                outcome=choice_label("converted"),
+                outcome=choice_text("converted"),
             ),
         )
 
 
 def _other_channels(node: Node) -> Msg:
     others = [c for c in ("email", "push", "sms", "messenger") if c != node.params.get("channel")]
-    first, second = (choice_label(c) for c in others[:2])
+    first, second = (choice_text(c) for c in others[:2])
     return T("Words", "{first} or {second}", first=first, second=second)
 
 
