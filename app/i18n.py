@@ -43,9 +43,14 @@ def system_language() -> str:
 
 
 def preferred_language() -> str:
-    """The stored preference: "system", "en" or "ru"."""
-    value = str(QSettings("Voronka", "Voronka").value("language", "system") or "system")
-    return value if value in LANGUAGES else "system"
+    """The stored preference: "system", "en" or "ru" (the settings dialog's `language`)."""
+    try:
+        from app import preferences  # the settings store, where the settings dialog has landed
+    except ImportError:
+        value = QSettings("Voronka", "Voronka").value("language", "system")
+    else:
+        value = preferences.load().language
+    return str(value) if value in LANGUAGES else "system"
 
 
 def chosen_language(preference: str | None = None) -> str:
@@ -72,10 +77,10 @@ def qt_translate(context: str, source: str, n: int = -1) -> str:
     return english_plural(text, n) if n >= 0 else text
 
 
-def tr_n(context: str, source: str, n: int) -> str:
-    """A plural UI text (`%n error(s)`): Russian forms from the catalog, `(s)` in English.
-    Callers pass the literal through `QCoreApplication.translate` too, so lupdate sees it."""
-    return qt_translate(context, source, n)
+def plural(text: str, n: int) -> str:
+    """A plural UI text after `tr("%n step(s)", "", n)`: Russian forms come from the catalog;
+    untranslated English reads `(s)` as `s` or nothing."""
+    return english_plural(text, n)
 
 
 def _load(language: str) -> list[QTranslator]:

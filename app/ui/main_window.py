@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PySide6.QtCore import QLocale, QMimeData, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,7 +34,8 @@ from app.engine.serialization import (
     loads_scenario,
 )
 from app.engine.validation import Severity
-from app.resources import EXAMPLES
+from app.i18n import current_language, plural
+from app.resources import example_names, example_path
 from app.ui.contact_preview import ContactPreviewDialog
 from app.ui.inspector import InspectorWidget
 from app.ui.palette import PaletteWidget
@@ -48,7 +49,6 @@ MAX_RECENT = 10
 # Bumped when the set of docks changes: Qt would put new docks in odd places when restoring
 # a layout saved without them, so an older saved layout is ignored.
 DOCK_LAYOUT_VERSION = 2
-FILE_FILTER = "Voronka scenarios (*.json);;All files (*)"
 
 OPEN_WINDOWS: list[MainWindow] = []
 
@@ -90,25 +90,28 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsWidget()
         self.problems.set_document(self.document)
         self.minimap = Minimap(self.view)
-        self.palette_dock = self._dock("Steps", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        areas = Qt.DockWidgetArea
+        self.palette_dock = self._dock(
+            "steps", self.tr("Steps"), self.palette, areas.LeftDockWidgetArea
+        )
         self.minimap_dock = self._dock(
-            "Overview", self.minimap, Qt.DockWidgetArea.LeftDockWidgetArea
+            "overview", self.tr("Overview"), self.minimap, areas.LeftDockWidgetArea
         )
         self.inspector_dock = self._dock(
-            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            "inspector", self.tr("Inspector"), self.inspector, areas.RightDockWidgetArea
         )
         self.problems_dock = self._dock(
-            "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
+            "problems", self.tr("Problems"), self.problems, areas.BottomDockWidgetArea
         )
         self.simulation = SimulationPanel(self.document)
         self.simulation_dock = self._dock(
-            "Simulation", self.simulation, Qt.DockWidgetArea.RightDockWidgetArea
+            "simulation", self.tr("Simulation"), self.simulation, areas.RightDockWidgetArea
         )
         self.tabifyDockWidget(self.inspector_dock, self.simulation_dock)
         self.inspector_dock.raise_()
         self.results = ResultsPanel(self.theme_name)
         self.results_dock = self._dock(
-            "Results", self.results, Qt.DockWidgetArea.BottomDockWidgetArea
+            "results", self.tr("Results"), self.results, areas.BottomDockWidgetArea
         )
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
         self.problems_dock.raise_()
@@ -121,12 +124,16 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """`name` keys the saved layout, so it stays the same in every language."""
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _file_filter(self) -> str:
+        return self.tr("Voronka scenarios (*.json);;All files (*)")
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -142,62 +149,75 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         keys = QKeySequence.StandardKey
         stack = self.document.undo_stack
-        self.act_new = self._action("&New", self.new_document, keys.New)
-        self.act_open = self._action("&Open…", self.open_dialog, keys.Open)
-        self.act_save = self._action("&Save", self.save, keys.Save)
-        self.act_save_as = self._action("Save &As…", self.save_as, keys.SaveAs)
-        self.act_close = self._action("&Close", self.close, keys.Close)
-        self.act_quit = self._action("&Quit", QApplication.closeAllWindows, keys.Quit)
-        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_new = self._action(self.tr("&New"), self.new_document, keys.New)
+        self.act_open = self._action(self.tr("&Open…"), self.open_dialog, keys.Open)
+        self.act_save = self._action(self.tr("&Save"), self.save, keys.Save)
+        self.act_save_as = self._action(self.tr("Save &As…"), self.save_as, keys.SaveAs)
+        self.act_close = self._action(self.tr("&Close"), self.close, keys.Close)
+        self.act_quit = self._action(self.tr("&Quit"), QApplication.closeAllWindows, keys.Quit)
+        self.act_undo = stack.createUndoAction(self, self.tr("&Undo"))
         self.act_undo.setShortcuts(QKeySequence.keyBindings(keys.Undo))
-        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo = stack.createRedoAction(self, self.tr("&Redo"))
         self.act_redo.setShortcuts([*QKeySequence.keyBindings(keys.Redo), QKeySequence("Ctrl+Y")])
-        self.act_cut = self._action("Cu&t", self.cut, keys.Cut)
-        self.act_copy = self._action("&Copy", self.copy, keys.Copy)
-        self.act_paste = self._action("&Paste", self.paste, keys.Paste)
-        self.act_duplicate = self._action("D&uplicate", self.duplicate, "Ctrl+D")
-        self.act_delete = self._action("&Delete", self.delete_selection, keys.Delete)
-        self.act_select_all = self._action("Select &All", self.select_all, keys.SelectAll)
-        self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in, keys.ZoomIn)
-        self.act_zoom_out = self._action("Zoom &Out", self.view.zoom_out, keys.ZoomOut)
-        self.act_fit = self._action("&Fit All", self.view.fit_all, "Ctrl+0")
+        self.act_cut = self._action(self.tr("Cu&t"), self.cut, keys.Cut)
+        self.act_copy = self._action(self.tr("&Copy"), self.copy, keys.Copy)
+        self.act_paste = self._action(self.tr("&Paste"), self.paste, keys.Paste)
+        self.act_duplicate = self._action(self.tr("D&uplicate"), self.duplicate, "Ctrl+D")
+        self.act_delete = self._action(self.tr("&Delete"), self.delete_selection, keys.Delete)
+        self.act_select_all = self._action(self.tr("Select &All"), self.select_all, keys.SelectAll)
+        self.act_zoom_in = self._action(self.tr("Zoom &In"), self.view.zoom_in, keys.ZoomIn)
+        self.act_zoom_out = self._action(self.tr("Zoom &Out"), self.view.zoom_out, keys.ZoomOut)
+        self.act_fit = self._action(self.tr("&Fit All"), self.view.fit_all, "Ctrl+0")
         self.act_fit_selection = self._action(
-            "Fit &Selection", self.view.fit_selection, "Ctrl+Shift+0"
+            self.tr("Fit &Selection"), self.view.fit_selection, "Ctrl+Shift+0"
         )
         self.act_layout = self._action(
-            "Auto-&Layout", self.auto_layout, "Ctrl+L", "Arrange the steps left to right"
+            self.tr("Auto-&Layout"),
+            self.auto_layout,
+            "Ctrl+L",
+            self.tr("Arrange the steps left to right"),
         )
         self.act_validate = self._action(
-            "&Validate", self.validate_now, "F7", "Check that every exit is handled"
+            self.tr("&Validate"),
+            self.validate_now,
+            "F7",
+            self.tr("Check that every exit is handled"),
         )
         self.act_add_step = self._action(
-            "Add Step…", self.open_quick_search_at_cursor, None, "Search step types (Tab)"
+            self.tr("Add Step…"),
+            self.open_quick_search_at_cursor,
+            None,
+            self.tr("Search step types (Tab)"),
         )
-        self.act_dark = QAction("&Dark Theme", self, checkable=True)
+        self.act_dark = QAction(self.tr("&Dark Theme"), self, checkable=True)
         self.act_dark.setChecked(self.theme_name == "dark")
         self.act_dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
         self.act_simulate = self._action(
-            "&Run Simulation", self.run_simulation, "F9", "Simulate the funnel over the contacts"
+            self.tr("&Run Simulation"),
+            self.run_simulation,
+            "F9",
+            self.tr("Simulate the funnel over the contacts"),
         )
         self.act_present = self._action(
-            "&Presentation Mode",
+            self.tr("&Presentation Mode"),
             self.present,
             "F5",
-            "Full screen, stage by stage (arrows; N for numbers; Esc to leave)",
+            self.tr("Full screen, stage by stage (arrows; N for numbers; Esc to leave)"),
         )
-        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self.act_about = self._action("&About Voronka", self.show_about)
+        self.act_shortcuts = self._action(self.tr("&Keyboard Shortcuts"), self.show_shortcuts, "F1")
+        self.act_about = self._action(self.tr("&About Voronka"), self.show_about)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self.act_new)
-        self.examples_menu = file_menu.addMenu("New from &Example")
-        for path in sorted(EXAMPLES.glob("*.json")):
+        self.examples_menu = file_menu.addMenu(self.tr("New from &Example"))
+        for name in example_names():
+            path = example_path(name, current_language())
             action = self.examples_menu.addAction(_example_title(path))
             action.triggered.connect(lambda _=False, p=path: self.new_from_example(p))
         file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         for action in (self.act_save, self.act_save_as, self.act_close):
@@ -205,7 +225,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
 
-        edit_menu = bar.addMenu("&Edit")
+        edit_menu = bar.addMenu(self.tr("&Edit"))
         for action in (
             self.act_undo,
             self.act_redo,
@@ -220,7 +240,7 @@ class MainWindow(QMainWindow):
         ):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
-        view_menu = bar.addMenu("&View")
+        view_menu = bar.addMenu(self.tr("&View"))
         for action in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_fit_selection):
             view_menu.addAction(action)
         view_menu.addSeparator()
@@ -237,21 +257,21 @@ class MainWindow(QMainWindow):
         ):
             view_menu.addAction(dock.toggleViewAction())
 
-        funnel_menu = bar.addMenu("F&unnel")
+        funnel_menu = bar.addMenu(self.tr("F&unnel"))
         for action in (self.act_add_step, self.act_layout, self.act_validate, self.act_simulate):
             funnel_menu.addAction(action)
 
-        help_menu = bar.addMenu("&Help")
+        help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.act_shortcuts)
         help_menu.addAction(self.act_about)
 
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar(self.tr("Main"))
         toolbar.setObjectName("toolbar_main")
         toolbar.setMovable(False)
         # The menu's Undo/Redo name the step ("Undo Move ‘Wait’"); the toolbar stays short.
         stack = self.document.undo_stack
-        tb_undo = self._action("Undo", stack.undo)
-        tb_redo = self._action("Redo", stack.redo)
+        tb_undo = self._action(self.tr("Undo"), stack.undo)
+        tb_redo = self._action(self.tr("Redo"), stack.redo)
         tb_undo.setEnabled(stack.canUndo())
         tb_redo.setEnabled(stack.canRedo())
         stack.canUndoChanged.connect(tb_undo.setEnabled)
@@ -280,7 +300,9 @@ class MainWindow(QMainWindow):
         for label in (self.problems_label, self.nodes_label, self.zoom_label):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
-        status.showMessage("Drag steps from the palette, or press Tab on the canvas to search.")
+        status.showMessage(
+            self.tr("Drag steps from the palette, or press Tab on the canvas to search.")
+        )
 
     def _connect(self) -> None:
         doc = self.document
@@ -319,14 +341,16 @@ class MainWindow(QMainWindow):
         errors = sum(p.severity is Severity.ERROR for p in problems)
         warnings = sum(p.severity is Severity.WARNING for p in problems)
         if errors or warnings:
-            self.problems_label.setText(
-                f"⚠ {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            counts = self.tr("{errors}, {warnings}").format(
+                errors=plural(self.tr("%n error(s)", "", errors), errors),
+                warnings=plural(self.tr("%n warning(s)", "", warnings), warnings),
             )
+            self.problems_label.setText(f"⚠ {counts}")
         else:
-            self.problems_label.setText("✓ every exit is handled")
+            self.problems_label.setText(self.tr("✓ every exit is handled"))
         flow = sum(1 for _ in self.document.scenario.flow_nodes())
-        self.nodes_label.setText(f"{flow} steps")
-        self.zoom_label.setText(f"{round(self.view.zoom * 100)} %")
+        self.nodes_label.setText(plural(self.tr("%n step(s)", "", flow), flow))
+        self.zoom_label.setText(f"{QLocale().toString(round(self.view.zoom * 100))} %")
 
     def _selection_changed(self) -> None:
         selected = self.scene.selected_node_ids()
@@ -360,13 +384,15 @@ class MainWindow(QMainWindow):
         try:
             scenario = load_scenario(path).scenario
         except ScenarioFileError as error:
-            QMessageBox.critical(self, "Cannot open the example", str(error))
+            QMessageBox.critical(self, self.tr("Cannot open the example"), str(error))
             return None
         return self._show_document(EditorDocument(scenario))
 
     def open_dialog(self) -> None:
         folder = str(settings().value("last_folder", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", folder, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open scenario"), folder, self._file_filter()
+        )
         if path:
             self.open_path(Path(path))
 
@@ -374,7 +400,7 @@ class MainWindow(QMainWindow):
         try:
             document = EditorDocument.open(path)
         except ScenarioFileError as error:
-            QMessageBox.critical(self, "Cannot open the file", str(error))
+            QMessageBox.critical(self, self.tr("Cannot open the file"), str(error))
             return None
         remember_recent(path)
         return self._show_document(document)
@@ -387,24 +413,26 @@ class MainWindow(QMainWindow):
     def save_as(self) -> bool:
         folder = str(settings().value("last_folder", str(Path.home())))
         suggested = str(Path(folder) / f"{self.document.scenario.id or 'funnel'}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", suggested, FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save scenario"), suggested, self._file_filter()
+        )
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path) -> bool:
         try:
             self.document.save(path)
         except OSError as error:
-            QMessageBox.critical(self, "Cannot save", f"{path}: {error.strerror or error}")
+            QMessageBox.critical(self, self.tr("Cannot save"), f"{path}: {error.strerror or error}")
             return False
         remember_recent(path)
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.statusBar().showMessage(self.tr("Saved {path}").format(path=path), 4000)
         return True
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         paths = recent_files()
         if not paths:
-            self.recent_menu.addAction("No recent files").setEnabled(False)
+            self.recent_menu.addAction(self.tr("No recent files")).setEnabled(False)
         for path in paths:
             action = self.recent_menu.addAction(str(path))
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
@@ -427,8 +455,10 @@ class MainWindow(QMainWindow):
         """Ask before losing unsaved work; True when closing may go on."""
         answer = QMessageBox.question(
             self,
-            "Unsaved changes",
-            f"Save the changes to “{self.document.title.rstrip('*')}” before closing?",
+            self.tr("Unsaved changes"),
+            self.tr("Save the changes to “{title}” before closing?").format(
+                title=self.document.title.rstrip("*")
+            ),
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -453,7 +483,7 @@ class MainWindow(QMainWindow):
         ids = self.scene.selected_node_ids()
         if ids:
             self.copy()
-            with self.document.macro(f"Cut {len(ids)} steps"):
+            with self.document.macro(plural(self.tr("Cut %n step(s)", "", len(ids)), len(ids))):
                 self.document.remove(ids)
 
     def paste(self) -> None:
@@ -463,7 +493,7 @@ class MainWindow(QMainWindow):
         else:
             text = mime.text()
         if CLIPBOARD_FORMAT not in text:
-            self.statusBar().showMessage("The clipboard holds no Voronka steps", 4000)
+            self.statusBar().showMessage(self.tr("The clipboard holds no Voronka steps"), 4000)
             return
         new_ids = self.document.paste_text(text)
         self.scene.select_nodes(new_ids)
@@ -585,33 +615,34 @@ class MainWindow(QMainWindow):
     # --- help ------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         rows = [
-            ("Tab / double-click", "Add a step at the cursor"),
-            ("Drag from an exit", "Connect; drop on empty canvas to add a connected step"),
-            ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-            ("Ctrl+C, Ctrl+X, Ctrl+V", "Copy, cut, paste (also between windows)"),
-            ("Ctrl+D", "Duplicate"),
-            ("Del", "Delete the selection"),
-            ("Ctrl+A", "Select all"),
-            ("Wheel", "Zoom at the cursor"),
-            ("Middle button / Space+drag", "Pan"),
-            ("Ctrl+0 / Ctrl+Shift+0", "Fit all / fit selection"),
-            ("Ctrl+L", "Auto-layout"),
-            ("F7", "Validate"),
+            (self.tr("Tab / double-click"), self.tr("Add a step at the cursor")),
+            (
+                self.tr("Drag from an exit"),
+                self.tr("Connect; drop on empty canvas to add a connected step"),
+            ),
+            ("Ctrl+Z / Ctrl+Shift+Z", self.tr("Undo / redo")),
+            ("Ctrl+C, Ctrl+X, Ctrl+V", self.tr("Copy, cut, paste (also between windows)")),
+            ("Ctrl+D", self.tr("Duplicate")),
+            ("Del", self.tr("Delete the selection")),
+            ("Ctrl+A", self.tr("Select all")),
+            (self.tr("Wheel"), self.tr("Zoom at the cursor")),
+            (self.tr("Middle button / Space+drag"), self.tr("Pan")),
+            ("Ctrl+0 / Ctrl+Shift+0", self.tr("Fit all / fit selection")),
+            ("Ctrl+L", self.tr("Auto-layout")),
+            ("F7", self.tr("Validate")),
         ]
         text = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in rows)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
+        QMessageBox.information(self, self.tr("Keyboard shortcuts"), f"<table>{text}</table>")
 
     def show_about(self) -> None:
         QMessageBox.about(
             self,
-            "About Voronka",
-            "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
-            "simulate them and export them for runtime engines.",
+            self.tr("About Voronka"),
+            self.tr(
+                "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
+                "simulate them and export them for runtime engines."
+            ),
         )
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def _example_title(path: Path) -> str:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QMimeData,
+    QObject,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from app.canvas.style import THEMES
 from app.canvas.view import NODE_TYPE_MIME
-from app.engine.catalog import Category, NodeType, types_in
+from app.engine.catalog import Category, NodeType, type_help, type_label, types_in
+from app.engine.catalog import category_title as catalog_category_title
 from app.ui.icons import category_color, category_icon
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
@@ -31,21 +41,23 @@ MUTED = THEMES["light"].muted_text.name()
 
 # One line each, in the words of a funnel a marketer already knows; shown in the tooltip.
 EXAMPLES: dict[str, str] = {
-    "entry.segment": "everyone tagged “vip” who has not bought for 90 days",
-    "entry.event": "a cart worth 1 000 ₽ or more is abandoned",
-    "message": "an e-mail: “You left something in your cart”",
-    "offer": "a personal 10 % code for the items left in the cart",
-    "wait": "wait 1 hour, or hold until the 09:00–21:00 window",
-    "wait_event": "did they buy within 2 days? If not, remind them",
-    "condition": "can we text them? consent_sms and has_phone",
-    "switch": "by city: Moscow, St Petersburg, everyone else",
-    "split": "test two subject lines, 50 % / 50 %",
-    "update": "tag “cart_lost” for retargeting ads",
-    "notify": "ask a manager to call a hot lead",
-    "goal": "“Cart recovered”, worth the average check",
-    "exit": "bought / did not buy / unsubscribed",
-    "note": "why the first reminder carries no discount",
-    "group": "the “Interest” stage of the funnel",
+    "entry.segment": QT_TRANSLATE_NOOP(
+        "Palette", "everyone tagged “vip” who has not bought for 90 days"
+    ),
+    "entry.event": QT_TRANSLATE_NOOP("Palette", "a cart worth 1 000 ₽ or more is abandoned"),
+    "message": QT_TRANSLATE_NOOP("Palette", "an e-mail: “You left something in your cart”"),
+    "offer": QT_TRANSLATE_NOOP("Palette", "a personal 10 % code for the items left in the cart"),
+    "wait": QT_TRANSLATE_NOOP("Palette", "wait 1 hour, or hold until the 09:00–21:00 window"),
+    "wait_event": QT_TRANSLATE_NOOP("Palette", "did they buy within 2 days? If not, remind them"),
+    "condition": QT_TRANSLATE_NOOP("Palette", "can we text them? consent_sms and has_phone"),
+    "switch": QT_TRANSLATE_NOOP("Palette", "by city: Moscow, St Petersburg, everyone else"),
+    "split": QT_TRANSLATE_NOOP("Palette", "test two subject lines, 50 % / 50 %"),
+    "update": QT_TRANSLATE_NOOP("Palette", "tag “cart_lost” for retargeting ads"),
+    "notify": QT_TRANSLATE_NOOP("Palette", "ask a manager to call a hot lead"),
+    "goal": QT_TRANSLATE_NOOP("Palette", "“Cart recovered”, worth the average check"),
+    "exit": QT_TRANSLATE_NOOP("Palette", "bought / did not buy / unsubscribed"),
+    "note": QT_TRANSLATE_NOOP("Palette", "why the first reminder carries no discount"),
+    "group": QT_TRANSLATE_NOOP("Palette", "the “Interest” stage of the funnel"),
 }
 
 
@@ -63,24 +75,29 @@ def type_from_mime_data(mime: QMimeData) -> str | None:
 
 
 def category_title(category: Category) -> str:
-    return category.value.capitalize()
+    return catalog_category_title(category)
 
 
 def type_tooltip(spec: NodeType) -> str:
     example = EXAMPLES.get(spec.type)
     parts = [
-        f"<b>{html.escape(spec.label)}</b> "
+        f"<b>{html.escape(type_label(spec))}</b> "
         f"<span style='color:{MUTED}'>· {html.escape(category_title(spec.category))}</span>",
-        html.escape(spec.help),
+        html.escape(type_help(spec)),
     ]
     if example:
-        parts.append(f"<i>Example:</i> {html.escape(example)}")
-    parts.append(f"<span style='color:{MUTED}'>Drag onto the canvas, or press Enter to add.</span>")
+        label = QCoreApplication.translate("Palette", "Example:")
+        text = QCoreApplication.translate("Palette", example)
+        parts.append(f"<i>{html.escape(label)}</i> {html.escape(text)}")
+    hint = QCoreApplication.translate("Palette", "Drag onto the canvas, or press Enter to add.")
+    parts.append(f"<span style='color:{MUTED}'>{html.escape(hint)}</span>")
     return f"<p style='white-space:normal'>{'<br>'.join(parts)}</p>"
 
 
 def _matches(spec: NodeType, words: list[str]) -> bool:
-    haystack = " ".join((spec.label, spec.type, spec.help, spec.category.value)).casefold()
+    """Every word typed appears in the name (either language), type, help or category."""
+    texts = (type_label(spec), spec.label, spec.type, type_help(spec))
+    haystack = " ".join((*texts, category_title(spec.category), spec.category.value)).casefold()
     return all(word in haystack for word in words)
 
 
@@ -106,9 +123,9 @@ class PaletteWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter steps…")
+        self.filter_edit.setPlaceholderText(self.tr("Filter steps…"))
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setToolTip("Matches names, type ids and descriptions")
+        self.filter_edit.setToolTip(self.tr("Matches names, type ids and descriptions"))
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.filter_edit.returnPressed.connect(self._activate_first_visible)
         self.filter_edit.installEventFilter(self)
@@ -158,7 +175,7 @@ class PaletteWidget(QWidget):
             header.setSizeHint(0, QSize(0, 26))
             self.tree.addTopLevelItem(header)
             for spec in specs:
-                item = QTreeWidgetItem([spec.label])
+                item = QTreeWidgetItem([type_label(spec)])
                 item.setIcon(0, category_icon(category))
                 item.setData(0, TYPE_ROLE, spec.type)
                 item.setToolTip(0, type_tooltip(spec))
@@ -185,7 +202,9 @@ class PaletteWidget(QWidget):
             children = (header.child(i) for i in range(header.childCount()))
             header.setHidden(all(child.isHidden() for child in children))
         shown = bool(self.visible_types())
-        self.empty_label.setText(f"No step matches “{text.strip()}”.\nEsc clears the filter.")
+        self.empty_label.setText(
+            self.tr("No step matches “{text}”.\nEsc clears the filter.").format(text=text.strip())
+        )
         self.empty_label.setVisible(not shown)
         self.tree.setVisible(shown)
 

@@ -2,6 +2,52 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
+    <name>AssumptionsTable</name>
+    <message>
+        <source>Delivered</source>
+        <translation>Доставлено</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>Открыто</translation>
+    </message>
+    <message>
+        <source>Clicked</source>
+        <translation>Клик</translation>
+    </message>
+    <message>
+        <source>Bought</source>
+        <translation>Покупка</translation>
+    </message>
+    <message>
+        <source>Bought (offer)</source>
+        <translation>Покупка (оффер)</translation>
+    </message>
+    <message>
+        <source>Replied</source>
+        <translation>Ответ</translation>
+    </message>
+    <message>
+        <source>Share of contacts who do this within a wait-for-event&apos;s timeout after a message on the channel. Grey: published benchmark (docs/SIMULATION.md); bold: your figure. Clear a cell to go back to the benchmark.</source>
+        <translation>Доля контактов, которые делают это в пределах таймаута ожидания события после сообщения по каналу. Серым — опубликованные отраслевые значения (docs/SIMULATION.md); жирным — ваши. Очистите ячейку, чтобы вернуть отраслевое значение.</translation>
+    </message>
+    <message>
+        <source>{channel} · {what}: ‘{text}’ is not a percentage between 0 and 100</source>
+        <translation>{channel} · {what}: «{text}» — не процент от 0 до 100</translation>
+    </message>
+    <message>
+        <source>Set {channel}: {what}</source>
+        <translation>Задать {channel}: {what}</translation>
+    </message>
+</context>
+<context>
+    <name>Background</name>
+    <message>
+        <source>Unexpected error ({kind}): {error}</source>
+        <translation>Непредвиденная ошибка ({kind}): {error}</translation>
+    </message>
+</context>
+<context>
     <name>CLI</name>
     <message>
         <source>Design, validate, simulate and export marketing auto-funnels.</source>
@@ -131,14 +177,6 @@
         <source>‘{setting}’: write NODE.KEY=PROBABILITY, e.g. wait_buy.happened=0.1</source>
         <translation>«{setting}»: пишите ШАГ.КЛЮЧ=ВЕРОЯТНОСТЬ, напр. wait_buy.happened=0.1</translation>
     </message>
-    <message numerus="yes">
-        <source>Simulating %n contact(s)…</source>
-        <translation>
-            <numerusform>Симуляция: %n контакт…</numerusform>
-            <numerusform>Симуляция: %n контакта…</numerusform>
-            <numerusform>Симуляция: %n контактов…</numerusform>
-        </translation>
-    </message>
     <message>
         <source>error</source>
         <translation>ошибка</translation>
@@ -194,6 +232,17 @@
             <numerusform>%n предупреждения</numerusform>
             <numerusform>%n предупреждений</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>CasesEditor</name>
+    <message>
+        <source>then ‘else’ for everyone else</source>
+        <translation>затем «иначе» для всех остальных</translation>
+    </message>
+    <message>
+        <source>Case {index}</source>
+        <translation>Вариант {index}</translation>
     </message>
 </context>
 <context>
@@ -387,7 +436,7 @@
     </message>
     <message>
         <source>VK</source>
-        <translation>ВКонтакте</translation>
+        <translation>VK</translation>
     </message>
     <message>
         <source>Webhook</source>
@@ -404,6 +453,13 @@
     <message>
         <source>Wishlist added</source>
         <translation>Добавление в избранное</translation>
+    </message>
+</context>
+<context>
+    <name>ChoiceEditor</name>
+    <message>
+        <source>{value} (unknown)</source>
+        <translation>{value} (неизвестно)</translation>
     </message>
 </context>
 <context>
@@ -923,6 +979,64 @@
     </message>
 </context>
 <context>
+    <name>DurationEditor</name>
+    <message>
+        <source>e.g. P2D, PT6H, P1DT12H</source>
+        <translation>например P2D, PT6H, P1DT12H</translation>
+    </message>
+    <message>
+        <source>No duration set</source>
+        <translation>Длительность не задана</translation>
+    </message>
+</context>
+<context>
+    <name>EditorDocument</name>
+    <message>
+        <source>Untitled</source>
+        <translation>Без названия</translation>
+    </message>
+    <message>
+        <source>‘{step}’ has no input</source>
+        <translation>У «{step}» нет входа</translation>
+    </message>
+    <message>
+        <source>that exit is already connected</source>
+        <translation>этот выход уже подключён</translation>
+    </message>
+    <message>
+        <source>Delete ‘{step}’</source>
+        <translation>Удалить «{step}»</translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n step(s)</source>
+        <translation>
+            <numerusform>Удалить %n шаг</numerusform>
+            <numerusform>Удалить %n шага</numerusform>
+            <numerusform>Удалить %n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Delete connection</source>
+        <translation>Удалить связь</translation>
+    </message>
+    <message>
+        <source>Auto-layout</source>
+        <translation>Авторасстановка</translation>
+    </message>
+    <message numerus="yes">
+        <source>Paste %n step(s)</source>
+        <translation>
+            <numerusform>Вставить %n шаг</numerusform>
+            <numerusform>Вставить %n шага</numerusform>
+            <numerusform>Вставить %n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add ‘{step}’</source>
+        <translation>Добавить «{step}»</translation>
+    </message>
+</context>
+<context>
     <name>Event</name>
     <message>
         <source>signup</source>
@@ -1076,6 +1190,459 @@
     </message>
 </context>
 <context>
+    <name>ExpressionEditor</name>
+    <message>
+        <source>e.g. age &gt;= 25 and &quot;cats&quot; in tags</source>
+        <translation>например age &gt;= 25 and &quot;cats&quot; in tags</translation>
+    </message>
+</context>
+<context>
+    <name>Flow</name>
+    <message>
+        <source>{amount} converted</source>
+        <translation>{amount} конверсий</translation>
+    </message>
+    <message>
+        <source>{amount} in · {waiting} waiting</source>
+        <translation>вошли {amount} · ждут {waiting}</translation>
+    </message>
+    <message>
+        <source>{amount} lost here</source>
+        <translation>{amount} потеряно здесь</translation>
+    </message>
+    <message>
+        <source>{amount} in</source>
+        <translation>вошли {amount}</translation>
+    </message>
+</context>
+<context>
+    <name>FunnelScene</name>
+    <message>
+        <source>Cannot connect: {reason}</source>
+        <translation>Нельзя соединить: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>Inspector</name>
+    <message>
+        <source>Select a step to edit it. Drag steps from the palette; press Tab on the canvas to search.</source>
+        <translation>Выберите шаг, чтобы его настроить. Перетаскивайте шаги из палитры; на холсте нажмите Tab для поиска.</translation>
+    </message>
+    <message>
+        <source>This step was made by a newer Voronka or another tool. Its settings are kept as they are; replace it with a known step to run the scenario.</source>
+        <translation>Этот шаг создан более новой версией «Воронки» или другой программой. Его настройки сохранены как есть; чтобы сценарий можно было запустить, замените его известным шагом.</translation>
+    </message>
+    <message>
+        <source>Empty: everyone passes</source>
+        <translation>Пусто: проходят все</translation>
+    </message>
+    <message>
+        <source>Uses: {names}</source>
+        <translation>Использует: {names}</translation>
+    </message>
+    <message>
+        <source>No variables</source>
+        <translation>Без переменных</translation>
+    </message>
+    <message>
+        <source>Add a row</source>
+        <translation>Добавить строку</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>Название</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>Условие</translation>
+    </message>
+    <message>
+        <source>Add a case</source>
+        <translation>Добавить вариант</translation>
+    </message>
+    <message>
+        <source>Weight, %</source>
+        <translation>Вес, %</translation>
+    </message>
+    <message>
+        <source>Add a variant</source>
+        <translation>Добавить вариант</translation>
+    </message>
+</context>
+<context>
+    <name>InspectorWidget</name>
+    <message>
+        <source>The name shown on the canvas and in reports</source>
+        <translation>Название на холсте и в отчётах</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Название</translation>
+    </message>
+</context>
+<context>
+    <name>ItemTableEditor</name>
+    <message>
+        <source>Remove the selected row</source>
+        <translation>Удалить выбранную строку</translation>
+    </message>
+    <message>
+        <source>Move the selected row up</source>
+        <translation>Переместить строку вверх</translation>
+    </message>
+    <message>
+        <source>Move the selected row down</source>
+        <translation>Переместить строку вниз</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Steps</source>
+        <translation>Шаги</translation>
+    </message>
+    <message>
+        <source>Overview</source>
+        <translation>Обзор</translation>
+    </message>
+    <message>
+        <source>Inspector</source>
+        <translation>Свойства</translation>
+    </message>
+    <message>
+        <source>Problems</source>
+        <translation>Проблемы</translation>
+    </message>
+    <message>
+        <source>Simulation</source>
+        <translation>Симуляция</translation>
+    </message>
+    <message>
+        <source>Voronka scenarios (*.json);;All files (*)</source>
+        <translation>Сценарии «Воронки» (*.json);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>&amp;Создать</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>&amp;Открыть…</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Сохранить</translation>
+    </message>
+    <message>
+        <source>Save &amp;As…</source>
+        <translation>Сохранить &amp;как…</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Закрыть</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Выход</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>&amp;Отменить</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>&amp;Повторить</translation>
+    </message>
+    <message>
+        <source>Cu&amp;t</source>
+        <translation>&amp;Вырезать</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Копировать</translation>
+    </message>
+    <message>
+        <source>&amp;Paste</source>
+        <translation>В&amp;ставить</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation>&amp;Дублировать</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>&amp;Удалить</translation>
+    </message>
+    <message>
+        <source>Select &amp;All</source>
+        <translation>Выделить &amp;всё</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>&amp;Увеличить</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>У&amp;меньшить</translation>
+    </message>
+    <message>
+        <source>&amp;Fit All</source>
+        <translation>&amp;Показать всё</translation>
+    </message>
+    <message>
+        <source>Fit &amp;Selection</source>
+        <translation>Показать в&amp;ыделенное</translation>
+    </message>
+    <message>
+        <source>Auto-&amp;Layout</source>
+        <translation>&amp;Авторасстановка</translation>
+    </message>
+    <message>
+        <source>Arrange the steps left to right</source>
+        <translation>Расставить шаги слева направо</translation>
+    </message>
+    <message>
+        <source>&amp;Validate</source>
+        <translation>&amp;Проверить</translation>
+    </message>
+    <message>
+        <source>Check that every exit is handled</source>
+        <translation>Проверить, что каждый выход обработан</translation>
+    </message>
+    <message>
+        <source>Add Step…</source>
+        <translation>Добавить шаг…</translation>
+    </message>
+    <message>
+        <source>Search step types (Tab)</source>
+        <translation>Поиск типа шага (Tab)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark Theme</source>
+        <translation>&amp;Тёмная тема</translation>
+    </message>
+    <message>
+        <source>&amp;Run Simulation</source>
+        <translation>&amp;Запустить симуляцию</translation>
+    </message>
+    <message>
+        <source>Simulate the funnel over the contacts</source>
+        <translation>Прогнать воронку по базе контактов</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>&amp;Горячие клавиши</translation>
+    </message>
+    <message>
+        <source>&amp;About Voronka</source>
+        <translation>&amp;О программе «Воронка»</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Файл</translation>
+    </message>
+    <message>
+        <source>New from &amp;Example</source>
+        <translation>Создать из &amp;шаблона</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>&amp;Недавние файлы</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Правка</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Вид</translation>
+    </message>
+    <message>
+        <source>F&amp;unnel</source>
+        <translation>В&amp;оронка</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Справка</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>Основная</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Отменить</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>Повторить</translation>
+    </message>
+    <message>
+        <source>Drag steps from the palette, or press Tab on the canvas to search.</source>
+        <translation>Перетаскивайте шаги из палитры или нажмите Tab на холсте для поиска.</translation>
+    </message>
+    <message>
+        <source>{errors}, {warnings}</source>
+        <translation>{errors}, {warnings}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n ошибка</numerusform>
+            <numerusform>%n ошибки</numerusform>
+            <numerusform>%n ошибок</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n warning(s)</source>
+        <translation>
+            <numerusform>%n предупреждение</numerusform>
+            <numerusform>%n предупреждения</numerusform>
+            <numerusform>%n предупреждений</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>✓ every exit is handled</source>
+        <translation>✓ все выходы обработаны</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s)</source>
+        <translation>
+            <numerusform>%n шаг</numerusform>
+            <numerusform>%n шага</numerusform>
+            <numerusform>%n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cannot open the example</source>
+        <translation>Не удаётся открыть шаблон</translation>
+    </message>
+    <message>
+        <source>Open scenario</source>
+        <translation>Открыть сценарий</translation>
+    </message>
+    <message>
+        <source>Cannot open the file</source>
+        <translation>Не удаётся открыть файл</translation>
+    </message>
+    <message>
+        <source>Save scenario</source>
+        <translation>Сохранить сценарий</translation>
+    </message>
+    <message>
+        <source>Cannot save</source>
+        <translation>Не удаётся сохранить</translation>
+    </message>
+    <message>
+        <source>Saved {path}</source>
+        <translation>Сохранено: {path}</translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation>Нет недавних файлов</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>Несохранённые изменения</translation>
+    </message>
+    <message>
+        <source>Save the changes to “{title}” before closing?</source>
+        <translation>Сохранить изменения в «{title}» перед закрытием?</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cut %n step(s)</source>
+        <translation>
+            <numerusform>Вырезать %n шаг</numerusform>
+            <numerusform>Вырезать %n шага</numerusform>
+            <numerusform>Вырезать %n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The clipboard holds no Voronka steps</source>
+        <translation>В буфере обмена нет шагов «Воронки»</translation>
+    </message>
+    <message>
+        <source>Tab / double-click</source>
+        <translation>Tab / двойной щелчок</translation>
+    </message>
+    <message>
+        <source>Add a step at the cursor</source>
+        <translation>Добавить шаг под курсором</translation>
+    </message>
+    <message>
+        <source>Drag from an exit</source>
+        <translation>Перетащить от выхода</translation>
+    </message>
+    <message>
+        <source>Connect; drop on empty canvas to add a connected step</source>
+        <translation>Соединить; отпустить на пустом месте — добавить уже подключённый шаг</translation>
+    </message>
+    <message>
+        <source>Undo / redo</source>
+        <translation>Отменить / повторить</translation>
+    </message>
+    <message>
+        <source>Copy, cut, paste (also between windows)</source>
+        <translation>Копировать, вырезать, вставить (и между окнами)</translation>
+    </message>
+    <message>
+        <source>Duplicate</source>
+        <translation>Дублировать</translation>
+    </message>
+    <message>
+        <source>Delete the selection</source>
+        <translation>Удалить выделенное</translation>
+    </message>
+    <message>
+        <source>Select all</source>
+        <translation>Выделить всё</translation>
+    </message>
+    <message>
+        <source>Wheel</source>
+        <translation>Колесо мыши</translation>
+    </message>
+    <message>
+        <source>Zoom at the cursor</source>
+        <translation>Масштаб под курсором</translation>
+    </message>
+    <message>
+        <source>Middle button / Space+drag</source>
+        <translation>Средняя кнопка / Пробел+перетаскивание</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>Прокрутка холста</translation>
+    </message>
+    <message>
+        <source>Fit all / fit selection</source>
+        <translation>Показать всё / выделенное</translation>
+    </message>
+    <message>
+        <source>Auto-layout</source>
+        <translation>Авторасстановка</translation>
+    </message>
+    <message>
+        <source>Validate</source>
+        <translation>Проверить</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Горячие клавиши</translation>
+    </message>
+    <message>
+        <source>About Voronka</source>
+        <translation>О программе «Воронка»</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Voronka&lt;/b&gt; — design marketing auto-funnels, prove every exit is handled, simulate them and export them for runtime engines.</source>
+        <translation>&lt;b&gt;Воронка&lt;/b&gt; — проектируйте маркетинговые автоворонки, доказывайте, что каждый выход обработан, симулируйте их и экспортируйте для движков рассылок.</translation>
+    </message>
+</context>
+<context>
     <name>NodeType</name>
     <message>
         <source>Segment entry</source>
@@ -1196,6 +1763,94 @@
     <message>
         <source>A frame around a stage (Attention, Interest, Decision, Action); not part of the flow.</source>
         <translation>Рамка вокруг этапа (Внимание, Интерес, Решение, Действие); в логику сценария не входит.</translation>
+    </message>
+</context>
+<context>
+    <name>Palette</name>
+    <message>
+        <source>everyone tagged “vip” who has not bought for 90 days</source>
+        <translation>все с тегом «vip», кто не покупал 90 дней</translation>
+    </message>
+    <message>
+        <source>a cart worth 1 000 ₽ or more is abandoned</source>
+        <translation>брошена корзина на 1 000 ₽ и больше</translation>
+    </message>
+    <message>
+        <source>an e-mail: “You left something in your cart”</source>
+        <translation>письмо: «Вы кое-что забыли в корзине»</translation>
+    </message>
+    <message>
+        <source>a personal 10 % code for the items left in the cart</source>
+        <translation>персональный код на 10 % на товары из корзины</translation>
+    </message>
+    <message>
+        <source>wait 1 hour, or hold until the 09:00–21:00 window</source>
+        <translation>подождать 1 час или до окна 09:00–21:00</translation>
+    </message>
+    <message>
+        <source>did they buy within 2 days? If not, remind them</source>
+        <translation>купил за 2 дня? Если нет — напомнить</translation>
+    </message>
+    <message>
+        <source>can we text them? consent_sms and has_phone</source>
+        <translation>можно писать в SMS? consent_sms and has_phone</translation>
+    </message>
+    <message>
+        <source>by city: Moscow, St Petersburg, everyone else</source>
+        <translation>по городу: Москва, Санкт-Петербург, остальные</translation>
+    </message>
+    <message>
+        <source>test two subject lines, 50 % / 50 %</source>
+        <translation>тест двух тем письма, 50 % / 50 %</translation>
+    </message>
+    <message>
+        <source>tag “cart_lost” for retargeting ads</source>
+        <translation>тег «cart_lost» для ретаргетинга</translation>
+    </message>
+    <message>
+        <source>ask a manager to call a hot lead</source>
+        <translation>попросить менеджера позвонить горячему лиду</translation>
+    </message>
+    <message>
+        <source>“Cart recovered”, worth the average check</source>
+        <translation>«Корзина возвращена» на сумму среднего чека</translation>
+    </message>
+    <message>
+        <source>bought / did not buy / unsubscribed</source>
+        <translation>купил / не купил / отписался</translation>
+    </message>
+    <message>
+        <source>why the first reminder carries no discount</source>
+        <translation>почему в первом напоминании нет скидки</translation>
+    </message>
+    <message>
+        <source>the “Interest” stage of the funnel</source>
+        <translation>этап воронки «Интерес»</translation>
+    </message>
+    <message>
+        <source>Example:</source>
+        <translation>Пример:</translation>
+    </message>
+    <message>
+        <source>Drag onto the canvas, or press Enter to add.</source>
+        <translation>Перетащите на холст или нажмите Enter, чтобы добавить.</translation>
+    </message>
+</context>
+<context>
+    <name>PaletteWidget</name>
+    <message>
+        <source>Filter steps…</source>
+        <translation>Найти шаг…</translation>
+    </message>
+    <message>
+        <source>Matches names, type ids and descriptions</source>
+        <translation>Ищет по названиям, id типов и описаниям</translation>
+    </message>
+    <message>
+        <source>No step matches “{text}”.
+Esc clears the filter.</source>
+        <translation>Нет шагов по запросу «{text}».
+Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
@@ -1394,10 +2049,101 @@
     </message>
 </context>
 <context>
+    <name>Problems</name>
+    <message>
+        <source>Error</source>
+        <translation>Ошибка</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>Предупреждение</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Заметка</translation>
+    </message>
+    <message>
+        <source>No problems — every exit is handled ✓</source>
+        <translation>Проблем нет — все выходы обработаны ✓</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n ошибка</numerusform>
+            <numerusform>%n ошибки</numerusform>
+            <numerusform>%n ошибок</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n warning(s)</source>
+        <translation>
+            <numerusform>%n предупреждение</numerusform>
+            <numerusform>%n предупреждения</numerusform>
+            <numerusform>%n предупреждений</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n note(s)</source>
+        <translation>
+            <numerusform>%n заметка</numerusform>
+            <numerusform>%n заметки</numerusform>
+            <numerusform>%n заметок</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ProblemsWidget</name>
+    <message>
+        <source>Code</source>
+        <translation>Код</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Шаг</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Сообщение</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>Сценарий</translation>
+    </message>
+</context>
+<context>
+    <name>ProductEditor</name>
+    <message>
+        <source>Choose a product…</source>
+        <translation>Выберите продукт…</translation>
+    </message>
+</context>
+<context>
+    <name>QuickSearch</name>
+    <message>
+        <source>Add a step: type to search…</source>
+        <translation>Добавить шаг: начните вводить…</translation>
+    </message>
+</context>
+<context>
     <name>Quote</name>
     <message>
         <source>‘{text}’</source>
         <translation>«{text}»</translation>
+    </message>
+</context>
+<context>
+    <name>Recovery</name>
+    <message>
+        <source>Recover unsaved work</source>
+        <translation>Восстановить несохранённую работу</translation>
+    </message>
+    <message>
+        <source>Voronka did not close cleanly last time. Restore the unsaved funnel from {file}?</source>
+        <translation>В прошлый раз «Воронка» закрылась некорректно. Восстановить несохранённую воронку из {file}?</translation>
+    </message>
+    <message>
+        <source>Cannot recover</source>
+        <translation>Не удаётся восстановить</translation>
     </message>
 </context>
 <context>
@@ -1525,6 +2271,291 @@
     <message>
         <source>A failed SMS or messenger message gives up on the contact</source>
         <translation>Недоставленное SMS или сообщение в мессенджере бросает контакт</translation>
+    </message>
+</context>
+<context>
+    <name>ScenarioSettingsForm</name>
+    <message>
+        <source>Untitled funnel</source>
+        <translation>Воронка без названия</translation>
+    </message>
+    <message>
+        <source>A three-letter ISO code: prices and costs are in it</source>
+        <translation>Трёхбуквенный код ISO: в этой валюте цены и затраты</translation>
+    </message>
+    <message>
+        <source>Hold messages during these hours (contacts&apos; local time)</source>
+        <translation>Придерживать сообщения в эти часы (местное время контакта)</translation>
+    </message>
+    <message>
+        <source>Send no contact more messages than this in any such period</source>
+        <translation>Не отправлять контакту больше сообщений за любой такой период</translation>
+    </message>
+    <message>
+        <source> messages</source>
+        <translation> сообщ.</translation>
+    </message>
+    <message>
+        <source>A period such as P1D (a day) or P7D (a week)</source>
+        <translation>Период вида P1D (день) или P7D (неделя)</translation>
+    </message>
+    <message>
+        <source>HH:MM</source>
+        <translation>ЧЧ:ММ</translation>
+    </message>
+    <message>
+        <source>per</source>
+        <translation>за</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>Сценарий</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Название:</translation>
+    </message>
+    <message>
+        <source>Currency:</source>
+        <translation>Валюта:</translation>
+    </message>
+    <message>
+        <source>Quiet hours:</source>
+        <translation>Тихие часы:</translation>
+    </message>
+    <message>
+        <source>Frequency cap:</source>
+        <translation>Лимит частоты:</translation>
+    </message>
+    <message>
+        <source>Rename the scenario</source>
+        <translation>Переименовать сценарий</translation>
+    </message>
+    <message>
+        <source>Currency: a three-letter code such as RUB, USD or EUR</source>
+        <translation>Валюта: трёхбуквенный код, например RUB, USD или EUR</translation>
+    </message>
+    <message>
+        <source>Quiet hours: write both times as HH:MM, e.g. 22:00 and 09:00</source>
+        <translation>Тихие часы: укажите оба времени как ЧЧ:ММ, например 22:00 и 09:00</translation>
+    </message>
+    <message>
+        <source>Frequency cap: {problem}</source>
+        <translation>Лимит частоты: {problem}</translation>
+    </message>
+    <message>
+        <source>Change the scenario settings</source>
+        <translation>Изменить настройки сценария</translation>
+    </message>
+</context>
+<context>
+    <name>Simulation</name>
+    <message>
+        <source>Reading contacts…</source>
+        <translation>Чтение контактов…</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Готово</translation>
+    </message>
+    <message>
+        <source>Simulating {count} contacts — run {run} of {total}…</source>
+        <translation>Симуляция: контактов {count} — прогон {run} из {total}…</translation>
+    </message>
+    <message>
+        <source>Simulating {count} contacts…</source>
+        <translation>Симуляция: контактов {count}…</translation>
+    </message>
+</context>
+<context>
+    <name>SimulationPanel</name>
+    <message>
+        <source>A SQLite file or a database URL, e.g. postgresql+psycopg://user@host/contacts</source>
+        <translation>Файл SQLite или URL базы данных, например postgresql+psycopg://user@host/contacts</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Обзор…</translation>
+    </message>
+    <message>
+        <source>Database</source>
+        <translation>База</translation>
+    </message>
+    <message numerus="yes">
+        <source>Create demo database ({n} contact(s))</source>
+        <translation>
+            <numerusform>Создать демо-базу ({n} контакт)</numerusform>
+            <numerusform>Создать демо-базу ({n} контакта)</numerusform>
+            <numerusform>Создать демо-базу ({n} контактов)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>everyone, or e.g. &apos;vip&apos; in tags and age &gt;= 25</source>
+        <translation>все или, например, &apos;vip&apos; in tags and age &gt;= 25</translation>
+    </message>
+    <message>
+        <source>Segment</source>
+        <translation>Сегмент</translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation> дн.</translation>
+    </message>
+    <message>
+        <source>The same seed gives the same numbers, run after run</source>
+        <translation>Одно и то же зерно даёт одни и те же цифры при каждом запуске</translation>
+    </message>
+    <message>
+        <source>Repeat the run with derived seeds to get 95 % intervals for the headline figures</source>
+        <translation>Повторить прогон с производными зёрнами, чтобы получить 95 % интервалы для итоговых цифр</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Зерно</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>Прогоны</translation>
+    </message>
+    <message>
+        <source>Horizon</source>
+        <translation>Период</translation>
+    </message>
+    <message>
+        <source>Starts on</source>
+        <translation>Начало</translation>
+    </message>
+    <message>
+        <source>Behaviour assumptions per channel</source>
+        <translation>Допущения о поведении по каналам</translation>
+    </message>
+    <message>
+        <source>Run simulation</source>
+        <translation>Запустить симуляцию</translation>
+    </message>
+    <message>
+        <source>Simulate the funnel over the database (F9)</source>
+        <translation>Прогнать воронку по базе (F9)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>Not run yet.</source>
+        <translation>Ещё не запускалась.</translation>
+    </message>
+    <message>
+        <source>Numbers on the canvas</source>
+        <translation>Цифры на холсте</translation>
+    </message>
+    <message>
+        <source>As percentages</source>
+        <translation>В процентах</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>Контакты</translation>
+    </message>
+    <message>
+        <source>From start</source>
+        <translation>От входа</translation>
+    </message>
+    <message>
+        <source>Preview as contact…</source>
+        <translation>Пройти как контакт…</translation>
+    </message>
+    <message>
+        <source>Pick a contact and follow its path step by step, with every message rendered</source>
+        <translation>Выберите контакт и пройдите его путь шаг за шагом, с каждым сообщением в готовом виде</translation>
+    </message>
+    <message>
+        <source>Contact database</source>
+        <translation>База контактов</translation>
+    </message>
+    <message>
+        <source>SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)</source>
+        <translation>Базы SQLite (*.sqlite3 *.sqlite *.db);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>There is no database at {path} yet. Create a demo one to try the funnel, or import contacts with ‘voronka db import’.</source>
+        <translation>По адресу {path} базы пока нет. Создайте демо-базу, чтобы опробовать воронку, или импортируйте контакты командой «voronka db import».</translation>
+    </message>
+    <message>
+        <source>Contacts from {where}</source>
+        <translation>Контакты из {where}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Fix the %n error(s) in Problems first: a funnel with holes cannot be simulated.</source>
+        <translation>
+            <numerusform>Сначала исправьте %n ошибку в «Проблемах»: воронку с дырами нельзя симулировать.</numerusform>
+            <numerusform>Сначала исправьте %n ошибки в «Проблемах»: воронку с дырами нельзя симулировать.</numerusform>
+            <numerusform>Сначала исправьте %n ошибок в «Проблемах»: воронку с дырами нельзя симулировать.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Запуск…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Отмена…</translation>
+    </message>
+    <message>
+        <source>Creating the demo database…</source>
+        <translation>Создание демо-базы…</translation>
+    </message>
+    <message>
+        <source>{entered} of {count} contacts entered · seed {seed} · {days} · {seconds} s</source>
+        <translation>Вошло {entered} из {count} контактов · зерно {seed} · {days} · {seconds} с</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n день</numerusform>
+            <numerusform>%n дня</numerusform>
+            <numerusform>%n дней</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Demo database ready: {n} contacts.</source>
+        <translation>Демо-база готова: контактов {n}.</translation>
+    </message>
+    <message>
+        <source>Demo contact database created</source>
+        <translation>Демо-база контактов создана</translation>
+    </message>
+    <message>
+        <source>Cancelled; the last results (if any) are unchanged.</source>
+        <translation>Отменено; прежние результаты (если были) не изменились.</translation>
+    </message>
+    <message>
+        <source>The funnel changed since this run: the numbers are out of date. Run again.</source>
+        <translation>Воронка изменилась после этого прогона: цифры устарели. Запустите снова.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{converted}&lt;/b&gt; converted ({rate}) · revenue &lt;b&gt;{revenue}&lt;/b&gt;</source>
+        <translation>Конверсий: &lt;b&gt;{converted}&lt;/b&gt; ({rate}) · выручка &lt;b&gt;{revenue}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>{lost} left without converting</source>
+        <translation>Ушли без конверсии: {lost}</translation>
+    </message>
+    <message>
+        <source>, {n} still waiting</source>
+        <translation>, ещё ждут: {n}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Over %n run(s): {mean} converted (95 %: {low}–{high})</source>
+        <translation>
+            <numerusform>За %n прогон: конверсий {mean} (95 %: {low}–{high})</numerusform>
+            <numerusform>За %n прогона: конверсий {mean} (95 %: {low}–{high})</numerusform>
+            <numerusform>За %n прогонов: конверсий {mean} (95 %: {low}–{high})</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1799,6 +2830,51 @@
     <message>
         <source>a tag name is missing after &quot;{%&quot;</source>
         <translation>после &quot;{%&quot; не хватает имени тега</translation>
+    </message>
+</context>
+<context>
+    <name>TemplateEditor</name>
+    <message>
+        <source>e.g. Hi {{ contact.first_name }}</source>
+        <translation>например: Здравствуйте, {{ contact.first_name }}</translation>
+    </message>
+</context>
+<context>
+    <name>TimeEditor</name>
+    <message>
+        <source>HH:MM</source>
+        <translation>ЧЧ:ММ</translation>
+    </message>
+    <message>
+        <source>Write the time as HH:MM, e.g. 09:30</source>
+        <translation>Укажите время как ЧЧ:ММ, например 09:30</translation>
+    </message>
+</context>
+<context>
+    <name>Undo</name>
+    <message>
+        <source>Connect {source} {exit} → {target}</source>
+        <translation>Соединить {source} {exit} → {target}</translation>
+    </message>
+    <message>
+        <source>Move {step}</source>
+        <translation>Переместить {step}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Move %n step(s)</source>
+        <translation>
+            <numerusform>Переместить %n шаг</numerusform>
+            <numerusform>Переместить %n шага</numerusform>
+            <numerusform>Переместить %n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Change {field} of {step}</source>
+        <translation>Изменить «{field}» в {step}</translation>
+    </message>
+    <message>
+        <source>Rename {step}</source>
+        <translation>Переименовать {step}</translation>
     </message>
 </context>
 <context>
@@ -2089,6 +3165,25 @@
     </message>
 </context>
 <context>
+    <name>VariantsEditor</name>
+    <message>
+        <source>Even</source>
+        <translation>Поровну</translation>
+    </message>
+    <message>
+        <source>Give every variant the same weight</source>
+        <translation>Дать всем вариантам одинаковый вес</translation>
+    </message>
+    <message>
+        <source>Sum: {total} %</source>
+        <translation>Сумма: {total} %</translation>
+    </message>
+    <message>
+        <source>The weights must add up to 100 %</source>
+        <translation>Сумма весов должна быть 100 %</translation>
+    </message>
+</context>
+<context>
     <name>Weekday</name>
     <message>
         <source>Mon</source>
@@ -2148,6 +3243,21 @@
     <message>
         <source>case ‘{case}’</source>
         <translation>вариант «{case}»</translation>
+    </message>
+</context>
+<context>
+    <name>_Header</name>
+    <message>
+        <source>Unknown step type ‘{type}’</source>
+        <translation>Неизвестный тип шага «{type}»</translation>
+    </message>
+    <message>
+        <source>Placeholder</source>
+        <translation>Заглушка</translation>
+    </message>
+    <message>
+        <source>{kind} · id {id}</source>
+        <translation>{kind} · id {id}</translation>
     </message>
 </context>
 </TS>
