@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import ast
-import filecmp
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,20 +134,50 @@ def build(language: str, qm: Path | None = None) -> Path:
     return target
 
 
+def messages(ts: Path) -> dict[tuple[str, str], list[str]]:
+    """(context, source) → translation forms (one, or Russian's three plural forms)."""
+    found = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            forms = [f.text or "" for f in translation.iter("numerusform")]
+            found[(name, message.findtext("source") or "")] = forms or [translation.text or ""]
+    return found
+
+
+def stale_qm(language: str) -> list[tuple[str, str]]:
+    """Messages whose translation in the committed .qm differs from the .ts."""
+    from PySide6.QtCore import QTranslator
+
+    translator = QTranslator()
+    if not translator.load(str(qm_path(language))):
+        return [("", f"{qm_path(language).name} cannot be loaded")]
+    samples = (1, 2, 5)  # one of each Russian plural form
+    wrong = []
+    for (context, source), forms in messages(ts_path(language)).items():
+        if len(forms) > 1:
+            shown = [translator.translate(context, source, None, n) for n in samples]
+        else:
+            shown = [translator.translate(context, source)]
+        if shown != forms:
+            wrong.append((context, source))
+    return wrong
+
+
 def check() -> list[str]:
-    """What is out of date: .ts files missing texts of the code, .qm files older than .ts."""
+    """What is out of date: a .ts missing texts of the code (or keeping texts it no longer
+    has), a .qm whose translations differ from its .ts. Compared by content, so other
+    versions of lupdate and lrelease agree."""
     stale = []
     with tempfile.TemporaryDirectory() as folder:
         for language in LANGUAGES:
             fresh_ts = Path(folder) / ts_path(language).name
             shutil.copy(ts_path(language), fresh_ts)
             update([fresh_ts])
-            if fresh_ts.read_bytes() != ts_path(language).read_bytes():
+            if messages(fresh_ts).keys() != messages(ts_path(language)).keys():
                 stale.append(f"{ts_path(language).name}: run `python tools/translations.py update`")
-            fresh_qm = build(language, Path(folder) / qm_path(language).name)
-            if not qm_path(language).exists() or not filecmp.cmp(
-                fresh_qm, qm_path(language), shallow=False
-            ):
+            if stale_qm(language):
                 stale.append(f"{qm_path(language).name}: run `python tools/translations.py build`")
     return stale
 

@@ -559,6 +559,31 @@ def param_text(param: ParamSpec) -> Msg:
     return Msg("Parameter", param.label)
 
 
+def localized_defaults(spec: NodeType) -> dict[str, Any]:
+    """Defaults for a step a user adds: words in them (a goal's stage, case labels) come in
+    the interface language, as if the user had typed them."""
+    params = spec.default_params()
+    for param in spec.params:
+        value = params.get(param.name)
+        if param.kind is ParamKind.TEXT and isinstance(value, str) and value:
+            params[param.name] = localized("Default", value)
+        elif param.kind is ParamKind.CASES and isinstance(value, list):
+            for case in value:
+                case["label"] = localized("Default", case["label"])
+    return params
+
+
+def _default_words() -> list[str]:
+    words = []
+    for spec in NODE_TYPES:
+        for param in spec.params:
+            if param.kind is ParamKind.TEXT and isinstance(param.default, str) and param.default:
+                words.append(param.default)
+            elif param.kind is ParamKind.CASES:
+                words += [case["label"] for case in param.default]
+    return words
+
+
 def translatable_texts() -> list[tuple[str, str]]:
     """(context, source) of every catalog text a user reads, for the translation sources."""
     texts: list[tuple[str, str]] = [("Category", category_source(c)) for c in Category]
@@ -573,4 +598,5 @@ def translatable_texts() -> list[tuple[str, str]]:
             choices.update(param.choices)
     texts += [("Choice", choice_source(value)) for value in sorted(choices)]
     texts += [("Event", event.replace("_", " ")) for event in KNOWN_EVENTS]
+    texts += [("Default", word) for word in _default_words()]
     return list(dict.fromkeys(texts))

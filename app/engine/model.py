@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.catalog import NodeType, exit_label, node_type, type_label
+from app.engine.catalog import NodeType, exit_label, localized_defaults, node_type, type_label
 from app.engine.i18n import T
 
 
@@ -322,6 +322,6 @@ def create_node(scenario: Scenario, type_name: str, position: tuple[float, float
         id=scenario.new_node_id(type_name.replace(".", "_")),
         type=type_name,
         title=type_label(spec),
-        params=spec.default_params(),
+        params=localized_defaults(spec),
         position=(float(position[0]), float(position[1])),
     )

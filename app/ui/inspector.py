@@ -70,6 +70,7 @@ from app.engine.catalog import (
 )
 from app.engine.contact_schema import DEFAULT_SCHEMA, WEEKDAYS
 from app.engine.durations import DurationError, duration_words, parse_duration
+from app.engine.i18n import localized
 from app.engine.model import FrequencyCap, Node, Product, QuietHours
 from app.engine.templates import TemplateError, check_template, money, parse_template
 from app.ui.icons import UNKNOWN_COLOR, category_color, node_type_icon
@@ -259,7 +260,8 @@ class LineEditor(ParamEditor):
         self._layout.addWidget(self.input)
 
     def placeholder(self) -> str:
-        return str(self.spec.default or "")
+        default = self.spec.default
+        return localized("Default", default) if isinstance(default, str) and default else ""
 
     def set_value(self, value: Any) -> None:
         set_line_text(self.input, "" if value is None else str(value))

@@ -62,7 +62,7 @@ def summary(problems: list[Problem]) -> str:
 
 def plain_message(message: str) -> str:
     """Validation marks exit names as *next* for documents; a list shows them in quotes."""
-    return _EMPHASIS.sub(r"‘\1’", message)
+    return _EMPHASIS.sub(lambda match: str(T("Quote", "‘{text}’", text=match.group(1))), message)
 
 
 def problem_node(problem: Problem) -> str | None:

@@ -936,6 +936,21 @@
     </message>
 </context>
 <context>
+    <name>Default</name>
+    <message>
+        <source>Case 1</source>
+        <translation>Вариант 1</translation>
+    </message>
+    <message>
+        <source>Case 2</source>
+        <translation>Вариант 2</translation>
+    </message>
+    <message>
+        <source>Purchase</source>
+        <translation>Покупка</translation>
+    </message>
+</context>
+<context>
     <name>Duration</name>
     <message numerus="yes">
         <source>%n second(s)</source>
@@ -1726,7 +1741,7 @@
     </message>
     <message>
         <source>Notify / CRM task / webhook</source>
-        <translation>Уведомление / задача / вебхук</translation>
+        <translation>Оповещение / вебхук</translation>
     </message>
     <message>
         <source>Tells a manager, creates a CRM task or calls a webhook.</source>
