@@ -2,6 +2,33 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
+    <name>Assumptions</name>
+    <message>
+        <source>{where} must be a probability between 0 and 1, not {value}</source>
+        <translation>{where}: нужна вероятность от 0 до 1, а не {value}</translation>
+    </message>
+    <message>
+        <source>event_entry is ‘history’ or ‘rate’</source>
+        <translation>event_entry — это «history» или «rate»</translation>
+    </message>
+    <message>
+        <source>unknown assumption keys: {keys}</source>
+        <translation>неизвестные ключи допущений: {keys}</translation>
+    </message>
+    <message>
+        <source>‘{channel}’ is not a channel ({channels})</source>
+        <translation>«{channel}» — не канал ({channels})</translation>
+    </message>
+    <message>
+        <source>the multiplier for tag ‘{tag}’ must be 0 or more</source>
+        <translation>множитель для тега «{tag}» должен быть 0 или больше</translation>
+    </message>
+    <message>
+        <source>the rate of ‘{event}’ must be 0 or more per day</source>
+        <translation>частота «{event}» должна быть 0 или больше в день</translation>
+    </message>
+</context>
+<context>
     <name>AssumptionsTable</name>
     <message>
         <source>Delivered</source>
@@ -1212,6 +1239,109 @@
     </message>
 </context>
 <context>
+    <name>File</name>
+    <message>
+        <source>a time must be written as HH:MM, from 00:00 to 23:59</source>
+        <translation>время пишется как ЧЧ:ММ, от 00:00 до 23:59</translation>
+    </message>
+    <message>
+        <source>a currency is a three-letter ISO code such as RUB, USD or EUR</source>
+        <translation>валюта — трёхбуквенный код ISO, например RUB, USD или EUR</translation>
+    </message>
+    <message>
+        <source>a period is an ISO 8601 duration such as P1D or P7D</source>
+        <translation>период — длительность ISO 8601, например P1D или P7D</translation>
+    </message>
+    <message>
+        <source>this is not a Voronka scenario (no ‘format’ key; expected ‘{format}’)</source>
+        <translation>это не сценарий «Воронки» (нет ключа «format»; ожидается «{format}»)</translation>
+    </message>
+    <message>
+        <source>this is not a Voronka scenario (its format is ‘{found}’; expected ‘{format}’)</source>
+        <translation>это не сценарий «Воронки» (его формат «{found}»; ожидается «{format}»)</translation>
+    </message>
+    <message>
+        <source>missing key ‘{key}’</source>
+        <translation>нет ключа «{key}»</translation>
+    </message>
+    <message>
+        <source>expected {kind}, found {found}</source>
+        <translation>ожидалось {kind}, найдено {found}</translation>
+    </message>
+    <message>
+        <source>it does not have the expected form</source>
+        <translation>значение не того вида</translation>
+    </message>
+    <message>
+        <source>unexpected key: {key}</source>
+        <translation>лишний ключ: {key}</translation>
+    </message>
+    <message>
+        <source>duplicate connection dropped</source>
+        <translation>повторная связь отброшена</translation>
+    </message>
+    <message>
+        <source>a scenario file must hold a JSON object, not {kind}</source>
+        <translation>файл сценария должен содержать объект JSON, а не {kind}</translation>
+    </message>
+    <message>
+        <source>the format version must be a whole number, found {found}</source>
+        <translation>версия формата должна быть целым числом, найдено {found}</translation>
+    </message>
+    <message>
+        <source>the file has format version {version}, made by a newer Voronka; this version reads up to {latest}</source>
+        <translation>у файла версия формата {version} — он создан более новой «Воронкой»; эта версия читает до {latest}</translation>
+    </message>
+    <message>
+        <source>format version {version} does not exist</source>
+        <translation>версии формата {version} не существует</translation>
+    </message>
+    <message>
+        <source>cannot read the file: {reason}</source>
+        <translation>не удаётся прочитать файл: {reason}</translation>
+    </message>
+    <message>
+        <source>the file is not UTF-8 text (is it a scenario file?)</source>
+        <translation>файл не является текстом UTF-8 (это точно файл сценария?)</translation>
+    </message>
+    <message>
+        <source>this is not valid JSON: {reason}</source>
+        <translation>это не корректный JSON: {reason}</translation>
+    </message>
+    <message>
+        <source>this JSON cannot be read: {reason}</source>
+        <translation>этот JSON не удаётся прочитать: {reason}</translation>
+    </message>
+    <message>
+        <source>two steps have the id ‘{id}’; ids must be unique</source>
+        <translation>у двух шагов id «{id}»; id должны быть уникальными</translation>
+    </message>
+    <message>
+        <source>the connection starts at a missing step ‘{id}’</source>
+        <translation>связь начинается в несуществующем шаге «{id}»</translation>
+    </message>
+    <message>
+        <source>the connection leads to a missing step ‘{id}’</source>
+        <translation>связь ведёт в несуществующий шаг «{id}»</translation>
+    </message>
+    <message>
+        <source>byte {n}</source>
+        <translation>байт {n}</translation>
+    </message>
+    <message>
+        <source>line {line}, column {column}</source>
+        <translation>строка {line}, столбец {column}</translation>
+    </message>
+    <message>
+        <source>unknown step type ‘{type}’ (made by a newer Voronka?); kept as a placeholder</source>
+        <translation>неизвестный тип шага «{type}» (создан более новой «Воронкой»?); сохранён как заглушка</translation>
+    </message>
+    <message>
+        <source>‘{step}’ has no exit ‘{exit}’</source>
+        <translation>у «{step}» нет выхода «{exit}»</translation>
+    </message>
+</context>
+<context>
     <name>Flow</name>
     <message>
         <source>{amount} converted</source>
@@ -2365,6 +2495,26 @@ Esc очищает фильтр.</translation>
 </context>
 <context>
     <name>Simulation</name>
+    <message>
+        <source>condition {text}: {problem}</source>
+        <translation>условие {text}: {problem}</translation>
+    </message>
+    <message>
+        <source>the horizon and the number of replications must be positive</source>
+        <translation>период и число прогонов должны быть положительными</translation>
+    </message>
+    <message>
+        <source>the scenario has errors and cannot be simulated:</source>
+        <translation>в сценарии есть ошибки, симуляция невозможна:</translation>
+    </message>
+    <message>
+        <source>contacts loop through a cycle without time passing</source>
+        <translation>контакты ходят по циклу, не тратя времени</translation>
+    </message>
+    <message>
+        <source>‘{id}’ has type ‘{type}’, which cannot be simulated</source>
+        <translation>у «{id}» тип «{type}», который нельзя симулировать</translation>
+    </message>
     <message>
         <source>Reading contacts…</source>
         <translation>Чтение контактов…</translation>
