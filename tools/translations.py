@@ -36,7 +36,7 @@ APP = ROOT / "app"
 LANGUAGES = ("ru",)
 CATALOG = "voronka"
 MARKERS = ("T", "Tpl")
-_UI_DIRS = ("ui", "canvas")
+_UI_DIRS = ("ui", "canvas", "charts")
 
 
 def ts_path(language: str) -> Path:

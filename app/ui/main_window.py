@@ -33,6 +33,7 @@ from app.engine.serialization import (
     load_scenario,
     loads_scenario,
 )
+from app.engine.templates import money
 from app.engine.validation import Severity
 from app.i18n import current_language, plural
 from app.resources import example_names, example_path
@@ -565,14 +566,18 @@ class MainWindow(QMainWindow):
         headline = ""
         if result is not None:
             currency = self.document.scenario.settings.currency
-            headline = f"{result.entered:,} contacts"
+            locale = QLocale()
+            count = locale.toString(float(result.entered), "f", 0)
+            headline = self.tr("{n} contacts").format(n=count)
             if result.stages:  # the last stage is the funnel's result
                 last = result.stages[-1]
-                headline += (
-                    f" · {last['conversions']:,} reached ‘{last['stage']}’ "
-                    f"({last['from_start']:.1%})"
+                headline += " · " + self.tr("{n} reached ‘{stage}’ ({share} %)").format(
+                    n=locale.toString(float(last["conversions"]), "f", 0),
+                    stage=last["stage"],
+                    share=locale.toString(last["from_start"] * 100, "f", 1),
                 )
-            headline += f" · revenue {result.revenue:,.0f} {currency}"
+            revenue = money(round(result.revenue), currency)
+            headline += " · " + self.tr("revenue {amount}").format(amount=revenue)
         window = PresentationWindow(
             self.document, numbers, self.scene.flow_stale, headline, parent=self
         )

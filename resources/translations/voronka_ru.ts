@@ -89,12 +89,12 @@
         <translation>не удаётся записать: {problem}</translation>
     </message>
     <message>
-        <source>export a validated scenario (runtime JSON for engines)</source>
-        <translation>экспорт проверенного сценария (JSON для движков рассылок)</translation>
+        <source>export a scenario: runtime JSON for engines, pictures and reports for people</source>
+        <translation>экспорт сценария: JSON для движков, картинки и отчёты для людей</translation>
     </message>
     <message>
-        <source>Export a scenario. Only a scenario without validation errors exports; its warnings are listed in the file. Exit status: 0 written, 1 validation errors, 2 the file could not be read or written.</source>
-        <translation>Экспорт сценария. Экспортируется только сценарий без ошибок проверки; предупреждения перечисляются в файле. Код выхода: 0 — записано, 1 — ошибки проверки, 2 — файл не удалось прочитать или записать.</translation>
+        <source>Export a scenario. Runtime JSON: only a scenario without validation errors exports; its warnings are listed in the file. png/svg/pdf: the diagram; html/report-pdf: the report. Exit status: 0 written, 1 validation errors or bad options, 2 the file could not be read or written.</source>
+        <translation>Экспорт сценария. JSON для движка: экспортируется только сценарий без ошибок проверки, предупреждения перечисляются в файле. png/svg/pdf: схема; html/report-pdf: отчёт. Код выхода: 0 — записано, 1 — ошибки проверки или неверные параметры, 2 — файл не удалось прочитать или записать.</translation>
     </message>
     <message>
         <source>the export target</source>
@@ -305,6 +305,93 @@
     <message>
         <source>Annotation</source>
         <translation>Пометки</translation>
+    </message>
+</context>
+<context>
+    <name>Chart</name>
+    <message>
+        <source>Entered</source>
+        <translation>Вошли</translation>
+    </message>
+    <message>
+        <source>Revenue and cost per channel</source>
+        <translation>Выручка и затраты по каналам</translation>
+    </message>
+    <message>
+        <source>Whiskers: 95 % range over {runs} runs</source>
+        <translation>Усы: 95 % диапазон по прогонам ({runs})</translation>
+    </message>
+    <message>
+        <source>Funnel: goal stages</source>
+        <translation>Воронка: этапы целей</translation>
+    </message>
+    <message>
+        <source>Messages per day</source>
+        <translation>Сообщений в день</translation>
+    </message>
+    <message>
+        <source>day of the run</source>
+        <translation>день прогона</translation>
+    </message>
+    <message>
+        <source>Median {days} · {n} converted</source>
+        <translation>Медиана {days} · конверсий: {n}</translation>
+    </message>
+    <message>
+        <source>Time to conversion</source>
+        <translation>Время до конверсии</translation>
+    </message>
+    <message>
+        <source>days from entry to the first goal</source>
+        <translation>дней от входа до первой цели</translation>
+    </message>
+    <message>
+        <source>{n} messages in {days}</source>
+        <translation>Сообщений: {n} за {days}</translation>
+    </message>
+    <message>
+        <source>No contact entered in this run</source>
+        <translation>В этом прогоне не вошёл ни один контакт</translation>
+    </message>
+    <message>
+        <source>{share} of start</source>
+        <translation>{share} от входа</translation>
+    </message>
+    <message>
+        <source>{share} of previous</source>
+        <translation>{share} от предыдущего</translation>
+    </message>
+    <message>
+        <source>No message was sent in this run</source>
+        <translation>В этом прогоне не отправлено ни одного сообщения</translation>
+    </message>
+    <message>
+        <source>Revenue</source>
+        <translation>Выручка</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Затраты</translation>
+    </message>
+    <message>
+        <source>No contact converted in this run</source>
+        <translation>В этом прогоне нет конверсий</translation>
+    </message>
+    <message>
+        <source>No message</source>
+        <translation>Без сообщения</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n день</numerusform>
+            <numerusform>%n дня</numerusform>
+            <numerusform>%n дней</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(unnamed stage)</source>
+        <translation>(этап без названия)</translation>
     </message>
 </context>
 <context>
@@ -963,6 +1050,117 @@
     </message>
 </context>
 <context>
+    <name>ContactPreviewDialog</name>
+    <message>
+        <source>(no name)</source>
+        <translation>(без имени)</translation>
+    </message>
+    <message>
+        <source>no address</source>
+        <translation>нет адреса</translation>
+    </message>
+    <message>
+        <source>Preview as contact</source>
+        <translation>Путь контакта</translation>
+    </message>
+    <message>
+        <source>Seed {seed} · {days} from {start}</source>
+        <translation>Зерно {seed} · {days} с {start}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n день</numerusform>
+            <numerusform>%n дня</numerusform>
+            <numerusform>%n дней</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>segment: {segment}</source>
+        <translation>сегмент: {segment}</translation>
+    </message>
+    <message>
+        <source>The path the simulation gives one contact. {settings}.</source>
+        <translation>Путь, который симуляция даёт одному контакту. {settings}.</translation>
+    </message>
+    <message>
+        <source>Search by name, e-mail or phone</source>
+        <translation>Поиск по имени, e-mail или телефону</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Когда</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Шаг</translation>
+    </message>
+    <message>
+        <source>Exit</source>
+        <translation>Выход</translation>
+    </message>
+    <message>
+        <source>No contact matches.</source>
+        <translation>Контакты не найдены.</translation>
+    </message>
+    <message>
+        <source>The first {n} matches; type more to narrow.</source>
+        <translation>Первые {n} совпадений; уточните запрос.</translation>
+    </message>
+    <message>
+        <source>Not in the segment of the run; shown as if the segment let everyone in. </source>
+        <translation>Не входит в сегмент прогона; показан так, будто сегмент пропускает всех. </translation>
+    </message>
+    <message>
+        <source>Cannot walk this contact: {reason}</source>
+        <translation>Не удаётся провести этот контакт: {reason}</translation>
+    </message>
+    <message>
+        <source>Does not enter at ‘{step}’</source>
+        <translation>Не входит через «{step}»</translation>
+    </message>
+    <message>
+        <source>still waiting at the horizon</source>
+        <translation>ещё ждёт к концу периода</translation>
+    </message>
+    <message>
+        <source>left: {outcome}</source>
+        <translation>вышел: {outcome}</translation>
+    </message>
+    <message>
+        <source>left</source>
+        <translation>вышел</translation>
+    </message>
+    <message>
+        <source>This contact does not enter the funnel in the simulated period.</source>
+        <translation>За моделируемый период этот контакт в воронку не входит.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s)</source>
+        <translation>
+            <numerusform>%n шаг</numerusform>
+            <numerusform>%n шага</numerusform>
+            <numerusform>%n шагов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>converted: {stages}</source>
+        <translation>конверсии: {stages}</translation>
+    </message>
+    <message>
+        <source>no conversion</source>
+        <translation>без конверсии</translation>
+    </message>
+    <message>
+        <source>revenue {amount}</source>
+        <translation>выручка {amount}</translation>
+    </message>
+    <message>
+        <source>exit {exit}</source>
+        <translation>выход {exit}</translation>
+    </message>
+</context>
+<context>
     <name>Default</name>
     <message>
         <source>Case 1</source>
@@ -1467,6 +1665,10 @@
         <translation>Симуляция</translation>
     </message>
     <message>
+        <source>Results</source>
+        <translation>Результаты</translation>
+    </message>
+    <message>
         <source>Voronka scenarios (*.json);;All files (*)</source>
         <translation>Сценарии «Воронки» (*.json);;Все файлы (*)</translation>
     </message>
@@ -1577,6 +1779,14 @@
     <message>
         <source>Simulate the funnel over the contacts</source>
         <translation>Прогнать воронку по базе контактов</translation>
+    </message>
+    <message>
+        <source>&amp;Presentation Mode</source>
+        <translation>Режим &amp;презентации</translation>
+    </message>
+    <message>
+        <source>Full screen, stage by stage (arrows; N for numbers; Esc to leave)</source>
+        <translation>Во весь экран, по этапам (стрелки; N — цифры; Esc — выход)</translation>
     </message>
     <message>
         <source>&amp;Keyboard Shortcuts</source>
@@ -1711,6 +1921,18 @@
         <translation>В буфере обмена нет шагов «Воронки»</translation>
     </message>
     <message>
+        <source>{n} contacts</source>
+        <translation>Контактов: {n}</translation>
+    </message>
+    <message>
+        <source>{n} reached ‘{stage}’ ({share} %)</source>
+        <translation>дошли до «{stage}»: {n} ({share} %)</translation>
+    </message>
+    <message>
+        <source>revenue {amount}</source>
+        <translation>выручка {amount}</translation>
+    </message>
+    <message>
         <source>Tab / double-click</source>
         <translation>Tab / двойной щелчок</translation>
     </message>
@@ -1785,6 +2007,45 @@
     <message>
         <source>&lt;b&gt;Voronka&lt;/b&gt; — design marketing auto-funnels, prove every exit is handled, simulate them and export them for runtime engines.</source>
         <translation>&lt;b&gt;Воронка&lt;/b&gt; — проектируйте маркетинговые автоворонки, доказывайте, что каждый выход обработан, симулируйте их и экспортируйте для движков рассылок.</translation>
+    </message>
+</context>
+<context>
+    <name>NodeAssumptionBox</name>
+    <message>
+        <source>Delivered</source>
+        <translation>Доставлено</translation>
+    </message>
+    <message>
+        <source>Happens before the timeout</source>
+        <translation>Происходит до таймаута</translation>
+    </message>
+    <message>
+        <source>Fails</source>
+        <translation>Сбой</translation>
+    </message>
+    <message>
+        <source>Default: by the channel of the last message before the wait (Simulation panel)</source>
+        <translation>По умолчанию: по каналу последнего сообщения перед ожиданием (панель «Симуляция»)</translation>
+    </message>
+    <message>
+        <source>Default: {value} %</source>
+        <translation>По умолчанию: {value} %</translation>
+    </message>
+    <message>
+        <source>Default: {value} % (the channel&apos;s figure in the Simulation panel)</source>
+        <translation>По умолчанию: {value} % (значение канала в панели «Симуляция»)</translation>
+    </message>
+    <message>
+        <source>In simulation</source>
+        <translation>В симуляции</translation>
+    </message>
+    <message>
+        <source>Use your own figure for this step instead of the default</source>
+        <translation>Задать для этого шага своё значение вместо значения по умолчанию</translation>
+    </message>
+    <message>
+        <source>Set the simulated figure of ‘{step}’</source>
+        <translation>Задать значение симуляции для «{step}»</translation>
     </message>
 </context>
 <context>
@@ -2194,6 +2455,28 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>Presentation</name>
+    <message>
+        <source>The whole funnel</source>
+        <translation>Вся воронка</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Steps {first}–{last} of {count}</source>
+        <translation>Шаги {first}–{last} из {count}</translation>
+    </message>
+</context>
+<context>
+    <name>PresentationWindow</name>
+    <message>
+        <source>{name} — Voronka presentation</source>
+        <translation>{name} — презентация «Воронки»</translation>
+    </message>
+</context>
+<context>
     <name>Problems</name>
     <message>
         <source>Error</source>
@@ -2289,6 +2572,33 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Cannot recover</source>
         <translation>Не удаётся восстановить</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsPanel</name>
+    <message>
+        <source>Run a simulation (F9) to see the funnel, channels, messages and conversion times.</source>
+        <translation>Запустите симуляцию (F9), чтобы увидеть воронку, каналы, сообщения и время до конверсии.</translation>
+    </message>
+    <message>
+        <source>The funnel changed since this run; the charts show the run as it was.</source>
+        <translation>Воронка изменилась после этого прогона; графики показывают прогон таким, каким он был.</translation>
+    </message>
+    <message>
+        <source>Seed {seed} · {days} from {start} · {entered} contacts entered</source>
+        <translation>Зерно {seed} · {days} с {start} · вошло контактов: {entered}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s)</source>
+        <translation>
+            <numerusform>%n день</numerusform>
+            <numerusform>%n дня</numerusform>
+            <numerusform>%n дней</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>with 95 % ranges over the runs</source>
+        <translation>с 95 % диапазонами по прогонам</translation>
     </message>
 </context>
 <context>
@@ -2859,6 +3169,10 @@ Esc очищает фильтр.</translation>
     <message>
         <source>the end of the template</source>
         <translation>конец шаблона</translation>
+    </message>
+    <message>
+        <source>‘{name}’ is known only in a Product offer step; this step offers no product — write the product&apos;s name in the text, or make the step an offer</source>
+        <translation>«{name}» известно только в шаге «Предложение продукта»; этот шаг продукт не предлагает — впишите название продукта в текст или сделайте шаг предложением</translation>
     </message>
     <message>
         <source>‘{name}’ is not a template variable; use one of: {names}</source>
