@@ -270,3 +270,19 @@ def test_cli_speaks_the_chosen_language(tmp_path: Path) -> None:
     assert (row["node"], row["exit"]) == ("wait_1h", "next")
     assert row["message"].startswith("‘Wait 1 hour’ has no step after *next*")
     assert "Вывести проблемы каждого файла" in _voronka("validate", "-h", language="ru").stdout
+
+
+def test_runtime_export_is_the_same_in_every_interface_language() -> None:
+    """Machine-read files keep English warnings, so the content hash does not depend on who
+    exported the funnel."""
+    from app.exporters.runtime_json import dumps_runtime
+
+    scenario = load_scenario(EXAMPLES / "abandoned_cart.json").scenario
+    scenario.settings.max_discount = 5  # the 10 % codes now break the limit: V207 warnings
+    english_export = dumps_runtime(scenario)
+    assert "above the scenario's limit" in english_export
+    i18n.install(cli_translate("ru"), "ru_RU")
+    try:
+        assert dumps_runtime(scenario) == english_export
+    finally:
+        i18n.install(None)

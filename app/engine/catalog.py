@@ -555,6 +555,11 @@ def choice_text(value: str) -> Msg:
     return Msg("Choice", choice_source(value))
 
 
+def channel_text(channel: str) -> Msg:
+    """A channel inside a sentence: `e-mail`, `push`, `sms`."""
+    return Msg("Channel", "e-mail" if channel == "email" else channel)
+
+
 def param_text(param: ParamSpec) -> Msg:
     return Msg("Parameter", param.label)
 
@@ -598,5 +603,6 @@ def translatable_texts() -> list[tuple[str, str]]:
             choices.update(param.choices)
     texts += [("Choice", choice_source(value)) for value in sorted(choices)]
     texts += [("Event", event.replace("_", " ")) for event in KNOWN_EVENTS]
+    texts += [("Channel", str(channel_text(channel))) for channel in CHANNELS]
     texts += [("Default", word) for word in _default_words()]
     return list(dict.fromkeys(texts))

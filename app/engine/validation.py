@@ -25,6 +25,7 @@ from app.engine.catalog import (
     NodeType,
     ParamKind,
     ParamSpec,
+    channel_text,
     choice_text,
     event_text,
     exit_text,
@@ -34,7 +35,7 @@ from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import cached_parse
 from app.engine.gc_pause import cycle_collector_paused
-from app.engine.i18n import Msg, T, localized
+from app.engine.i18n import Msg, T, english, localized
 from app.engine.logic import Finding, logic_findings
 from app.engine.model import Edge, Node, Scenario
 
@@ -60,6 +61,12 @@ class Problem:
     @property
     def message(self) -> str:
         return str(self.text)
+
+    @property
+    def english_message(self) -> str:
+        """The text in English whatever the interface language: machine-read files (runtime
+        JSON, conformance vectors) must not change with the reader's locale."""
+        return self.text.render(english) if isinstance(self.text, Msg) else self.text
 
     def to_dict(self) -> dict[str, str | None]:
         return {
@@ -1111,7 +1118,7 @@ def _no_conversion(ctx: Context) -> Iterator[Problem]:
 
 def _other_channels(node: Node) -> Msg:
     others = [c for c in ("email", "push", "sms", "messenger") if c != node.params.get("channel")]
-    first, second = (choice_text(c) for c in others[:2])
+    first, second = (channel_text(c) for c in others[:2])
     return T("Words", "{first} or {second}", first=first, second=second)
 
 

@@ -308,6 +308,29 @@
     </message>
 </context>
 <context>
+    <name>Channel</name>
+    <message>
+        <source>e-mail</source>
+        <translation>e-mail</translation>
+    </message>
+    <message>
+        <source>sms</source>
+        <translation>SMS</translation>
+    </message>
+    <message>
+        <source>messenger</source>
+        <translation>мессенджер</translation>
+    </message>
+    <message>
+        <source>vk</source>
+        <translation>VK</translation>
+    </message>
+    <message>
+        <source>push</source>
+        <translation>push</translation>
+    </message>
+</context>
+<context>
     <name>Chart</name>
     <message>
         <source>Entered</source>
