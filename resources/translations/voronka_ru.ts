@@ -81,20 +81,8 @@
         <translation>Проектирование, проверка, симуляция и экспорт маркетинговых автоворонок.</translation>
     </message>
     <message>
-        <source>runtime JSON for ‘{name}’</source>
-        <translation>JSON для движка: «{name}»</translation>
-    </message>
-    <message>
         <source>cannot be written: {problem}</source>
         <translation>не удаётся записать: {problem}</translation>
-    </message>
-    <message>
-        <source>export a scenario: runtime JSON for engines, pictures and reports for people</source>
-        <translation>экспорт сценария: JSON для движков, картинки и отчёты для людей</translation>
-    </message>
-    <message>
-        <source>Export a scenario. Runtime JSON: only a scenario without validation errors exports; its warnings are listed in the file. png/svg/pdf: the diagram; html/report-pdf: the report. Exit status: 0 written, 1 validation errors or bad options, 2 the file could not be read or written.</source>
-        <translation>Экспорт сценария. JSON для движка: экспортируется только сценарий без ошибок проверки, предупреждения перечисляются в файле. png/svg/pdf: схема; html/report-pdf: отчёт. Код выхода: 0 — записано, 1 — ошибки проверки или неверные параметры, 2 — файл не удалось прочитать или записать.</translation>
     </message>
     <message>
         <source>the export target</source>
@@ -107,6 +95,26 @@
     <message>
         <source>cannot be read: {problem}</source>
         <translation>не удаётся прочитать: {problem}</translation>
+    </message>
+    <message>
+        <source>{target} export of ‘{name}’</source>
+        <translation>экспорт {target}: «{name}»</translation>
+    </message>
+    <message>
+        <source>export a scenario: runtime JSON, Step Functions, BPMN and Mermaid for engines, pictures and reports for people</source>
+        <translation>экспорт сценария: JSON, Step Functions, BPMN и Mermaid для движков, картинки и отчёты для людей</translation>
+    </message>
+    <message>
+        <source>Export a scenario. Engine formats (runtime, asl, bpmn, mermaid): only a scenario without validation errors exports; constructs the target cannot express are reported on stderr as warnings naming the steps (docs/EXPORTS.md). png/svg/pdf: the diagram; html/report-pdf: the report. Exit status: 0 written, 1 validation errors or bad options, 2 the file could not be read or written.</source>
+        <translation>Экспорт сценария. Форматы для движков (runtime, asl, bpmn, mermaid): экспортируется только сценарий без ошибок проверки; то, что формат не может выразить, выводится в stderr предупреждениями с именами шагов (docs/EXPORTS.md). png/svg/pdf: схема; html/report-pdf: отчёт. Код выхода: 0 — записано, 1 — ошибки проверки или неверные параметры, 2 — файл не удалось прочитать или записать.</translation>
+    </message>
+    <message>
+        <source>an engine target&apos;s option, e.g. message_resource=arn:… for asl (repeatable)</source>
+        <translation>параметр формата для движка, напр. message_resource=arn:… для asl (можно повторять)</translation>
+    </message>
+    <message>
+        <source>warning: {problem}</source>
+        <translation>предупреждение: {problem}</translation>
     </message>
     <message>
         <source>not exported: {problem}</source>
