@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from app.engine.catalog import exit_label, param_label
+from app.engine.i18n import T
 from app.engine.model import Edge, Node, Scenario
 
 SET_PARAM_ID = 1001
@@ -23,7 +26,7 @@ SET_FIELD_ID = 1003
 
 def _title(scenario: Scenario, node_id: str) -> str:
     node = scenario.nodes.get(node_id)
-    return f"‘{node.display_title}’" if node else f"‘{node_id}’"
+    return str(T("Quote", "‘{text}’", text=node.display_title if node else node_id))
 
 
 class AddNodes(QUndoCommand):
@@ -75,7 +78,9 @@ class RemoveItems(QUndoCommand):
 class Connect(QUndoCommand):
     def __init__(self, scenario: Scenario, edge: Edge):
         target = _title(scenario, edge.target)
-        super().__init__(f"Connect {_title(scenario, edge.source)} {edge.exit} → {target}")
+        source = _title(scenario, edge.source)
+        words = QCoreApplication.translate("Undo", "Connect {source} {exit} → {target}")
+        super().__init__(words.format(source=source, exit=exit_label(edge.exit), target=target))
         self.scenario = scenario
         self.edge = edge
 
@@ -96,9 +101,11 @@ class MoveNodes(QUndoCommand):
         text: str | None = None,
     ):
         count = len(moves)
-        default = (
-            f"Move {_title(scenario, next(iter(moves)))}" if count == 1 else f"Move {count} steps"
-        )
+        if count == 1:
+            words = QCoreApplication.translate("Undo", "Move {step}")
+            default = words.format(step=_title(scenario, next(iter(moves))))
+        else:
+            default = str(T("Undo", "Move %n step(s)", count))
         super().__init__(text or default)
         self.scenario = scenario
         self.moves = moves
@@ -117,7 +124,11 @@ class SetParam(QUndoCommand):
     exits (a deleted switch case), the edges from them are removed and restored with it."""
 
     def __init__(self, scenario: Scenario, node_id: str, name: str, value: Any):
-        super().__init__(f"Change {name} of {_title(scenario, node_id)}")
+        spec = scenario.node(node_id).spec
+        param = spec.param(name) if spec else None
+        words = QCoreApplication.translate("Undo", "Change {field} of {step}")
+        field = param_label(param) if param else name
+        super().__init__(words.format(field=field, step=_title(scenario, node_id)))
         self.scenario = scenario
         self.node_id = node_id
         self.name = name
@@ -156,7 +167,8 @@ class SetParam(QUndoCommand):
 
 class SetTitle(QUndoCommand):
     def __init__(self, scenario: Scenario, node_id: str, title: str):
-        super().__init__(f"Rename {_title(scenario, node_id)}")
+        words = QCoreApplication.translate("Undo", "Rename {step}")
+        super().__init__(words.format(step=_title(scenario, node_id)))
         self.scenario = scenario
         self.node_id = node_id
         self.old = scenario.node(node_id).title

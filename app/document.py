@@ -28,6 +28,7 @@ from app.commands import (
     undo_macro,
 )
 from app.engine.behaviour import AssumptionError, Assumptions
+from app.engine.i18n import english_plural
 from app.engine.layout import Layout
 from app.engine.model import Edge, Node, Scenario, create_node
 from app.engine.serialization import (
@@ -95,7 +96,7 @@ class EditorDocument(QObject):
 
     @property
     def title(self) -> str:
-        name = self.path.name if self.path else (self.scenario.name or "Untitled")
+        name = self.path.name if self.path else (self.scenario.name or self.tr("Untitled"))
         return f"{name}{'*' if self.modified else ''}"
 
     # --- recovery --------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class EditorDocument(QObject):
     # --- intents ---------------------------------------------------------------------------
     def add_node(self, type_name: str, position: tuple[float, float]) -> str:
         node = create_node(self.scenario, type_name, position)
-        self.undo_stack.push(AddNodes(self.scenario, [node], [], f"Add ‘{node.title}’"))
+        self.undo_stack.push(AddNodes(self.scenario, [node], [], self._add_text(node.title)))
         return node.id
 
     def add_connected_node(
@@ -154,14 +155,14 @@ class EditorDocument(QObject):
         node = create_node(self.scenario, type_name, position)
         error = self._connection_error_for_new(source, exit_name, node)
         edges = [] if error else [Edge(source, exit_name, node.id)]
-        self.undo_stack.push(AddNodes(self.scenario, [node], edges, f"Add ‘{node.title}’"))
+        self.undo_stack.push(AddNodes(self.scenario, [node], edges, self._add_text(node.title)))
         return node.id
 
     def _connection_error_for_new(self, source: str, exit_name: str, node: Node) -> str | None:
         if not node.has_input:
-            return f"‘{node.display_title}’ has no input"
+            return self.tr("‘{step}’ has no input").format(step=node.display_title)
         if self.scenario.edges_from(source, exit_name):
-            return "that exit is already connected"
+            return self.tr("that exit is already connected")
         return None
 
     def connection_error(self, source: str, exit_name: str, target: str) -> str | None:
@@ -180,9 +181,15 @@ class EditorDocument(QObject):
         if not node_ids and not edges:
             return
         if len(node_ids) == 1 and not edges:
-            text = f"Delete ‘{self.scenario.nodes[node_ids[0]].display_title}’"
+            title = self.scenario.nodes[node_ids[0]].display_title
+            text = self.tr("Delete ‘{step}’").format(step=title)
         else:
-            text = f"Delete {len(node_ids)} steps" if node_ids else "Delete connection"
+            count = len(node_ids)
+            text = (
+                english_plural(self.tr("Delete %n step(s)", "", count), count)
+                if node_ids
+                else self.tr("Delete connection")
+            )
         self.undo_stack.push(RemoveItems(self.scenario, node_ids, list(edges), text))
 
     def move_nodes(self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]]) -> None:
@@ -194,9 +201,9 @@ class EditorDocument(QObject):
         """Auto-layout as one undo step: new positions, and frames re-fitted to their steps."""
         moves = {k: (self.scenario.nodes[k].position, v) for k, v in layout.positions.items()}
         moves = {k: v for k, v in moves.items() if v[0] != v[1]}
-        with self.macro("Auto-layout"):
+        with self.macro(self.tr("Auto-layout")):
             if moves:
-                self.undo_stack.push(MoveNodes(self.scenario, moves, "Auto-layout"))
+                self.undo_stack.push(MoveNodes(self.scenario, moves, self.tr("Auto-layout")))
             for frame_id, (width, height) in layout.frame_sizes.items():
                 self.set_param(frame_id, "width", round(width))
                 self.set_param(frame_id, "height", round(height))
@@ -284,9 +291,12 @@ class EditorDocument(QObject):
             nodes.append(node)
         edges = [Edge(renamed[e.source], e.exit, renamed[e.target]) for e in parsed.edges]
         if nodes:
-            text = f"Paste {len(nodes)} step{'s' if len(nodes) > 1 else ''}"
+            text = english_plural(self.tr("Paste %n step(s)", "", len(nodes)), len(nodes))
             self.undo_stack.push(AddNodes(self.scenario, nodes, edges, text))
         return [n.id for n in nodes]
+
+    def _add_text(self, title: str) -> str:
+        return self.tr("Add ‘{step}’").format(step=title)
 
     def macro(self, text: str):
         return undo_macro(self.undo_stack, text)

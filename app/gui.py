@@ -7,9 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.document import EditorDocument
+from app.i18n import chosen_language, install_language
 from app.settings_paths import recovery_files
 from app.ui.main_window import MainWindow
 from app.ui.welcome import show_welcome
@@ -21,16 +23,19 @@ def offer_recovery(parent=None) -> list[MainWindow]:
     for path in recovery_files():
         answer = QMessageBox.question(
             parent,
-            "Recover unsaved work",
-            "Voronka did not close cleanly last time. Restore the unsaved funnel "
-            f"from {path.stat().st_mtime and path.name}?",
+            QCoreApplication.translate("Recovery", "Recover unsaved work"),
+            QCoreApplication.translate(
+                "Recovery",
+                "Voronka did not close cleanly last time. Restore the unsaved funnel from {file}?",
+            ).format(file=path.name),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
         if answer == QMessageBox.StandardButton.Yes:
             try:
                 window = MainWindow(EditorDocument.recover(path))
             except (OSError, ValueError, KeyError) as error:
-                QMessageBox.warning(parent, "Cannot recover", f"{path.name}: {error}")
+                title = QCoreApplication.translate("Recovery", "Cannot recover")
+                QMessageBox.warning(parent, title, f"{path.name}: {error}")
                 continue
             window.show()
             windows.append(window)
@@ -53,6 +58,7 @@ def run(paths: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Voronka")
     app.setOrganizationName("Voronka")
+    install_language(chosen_language())  # before any widget takes its texts
     start(paths)
     status = app.exec()
     # Mime data still on the clipboard when Qt shuts down crashes PySide (seen offscreen with

@@ -182,15 +182,20 @@ def test_a_correct_template_has_no_issues() -> None:
     assert check_template(text) == []
 
 
+def shown(issues: list[TemplateIssue]) -> list[TemplateIssue]:
+    """Issues with their texts in words (an issue keeps a translatable `Msg`)."""
+    return [TemplateIssue(i.kind, i.message, i.line, i.name) for i in issues]
+
+
 def test_a_syntax_error_is_one_issue_with_its_line() -> None:
     issues = check_template("ok\n{{ contact.first_name }")
-    assert issues == [TemplateIssue("syntax", 'the tag is not closed — add "}}"', 2)]
+    assert shown(issues) == [TemplateIssue("syntax", 'the tag is not closed — add "}}"', 2)]
     assert str(issues[0]) == 'line 2: the tag is not closed — add "}}"'
 
 
 def test_unknown_variables_are_reported_once_with_a_suggestion() -> None:
     issues = check_template("{{ contact.city }}\n{{ promocode }} {{ promocode }}\n{{ foo.bar }}")
-    assert issues == [
+    assert shown(issues) == [
         TemplateIssue(
             "unknown_variable",
             "‘promocode’ is not a template variable — did you mean ‘promo_code’?",
@@ -208,7 +213,7 @@ def test_unknown_variables_are_reported_once_with_a_suggestion() -> None:
 
 def test_unknown_contact_fields_are_reported_but_attributes_are_free_form() -> None:
     text = "{{ contact.attributes.anything.at_all }}\n\n{{ contact.frist_name }} {{ contact.vip }}"
-    assert check_template(text) == [
+    assert shown(check_template(text)) == [
         TemplateIssue(
             "unknown_field",
             "‘contact.frist_name’ is not a contact field — did you mean ‘contact.first_name’?",

@@ -445,7 +445,7 @@ CASES = [
         ),
         "route",
         None,
-        "Item 1 of ‘Switch’ cases has no id",
+        "Case 1 of ‘Switch’ has no id",
     ),
     Case("V113", _wait_event(DROP), _wait_event("P2D"), "buy", None, "has no timeout"),
     Case("V113-empty", _wait_event(""), _wait_event("P2D"), "buy", None, "has no timeout"),
@@ -629,7 +629,7 @@ CASES = [
         _messages(("pause", "wait", {"duration": "P1D"})),
         "m4",
         None,
-        "can be the 4th message within 1 day, above the frequency cap of 3",
+        "can be message number 4 within 1 day, above the frequency cap of 3",
     ),
     Case(
         "V302",

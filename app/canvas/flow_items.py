@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -34,9 +34,11 @@ def format_count(value: int) -> str:
 
 
 def format_share(share: float) -> str:
+    """`4.2 %` / `4,2 %`: the locale's decimal mark."""
+    locale = QLocale()
     if share and share < 0.001:
-        return "<0.1 %"
-    return f"{share * 100:.1f} %" if share < 0.1 else f"{share * 100:.0f} %"
+        return f"<{locale.toString(0.1, 'f', 1)} %"
+    return f"{locale.toString(share * 100, 'f', 1 if share < 0.1 else 0)} %"
 
 
 def edge_width(count: int, largest: int) -> float:
@@ -136,18 +138,24 @@ class NodeFlowBadge(_Pill):
         percent = self.canvas.flow_percent
         amount = format_share(flow.share_of_start) if percent else format_count(flow.entered)
         if flow.kind is NodeFlowKind.CONVERSION:
-            text = f"★ {amount} converted"
+            text = "★ " + QCoreApplication.translate("Flow", "{amount} converted").format(
+                amount=amount
+            )
         elif flow.kind is NodeFlowKind.LEAK and flow.waiting:
             waiting = (
                 format_share(flow.waiting / max(flow.entered, 1))
                 if percent
                 else format_count(flow.waiting)
             )
-            text = f"{amount} in · {waiting} waiting"
+            text = QCoreApplication.translate("Flow", "{amount} in · {waiting} waiting").format(
+                amount=amount, waiting=waiting
+            )
         elif flow.kind is NodeFlowKind.LEAK:
-            text = f"✕ {amount} lost here"
+            text = "✕ " + QCoreApplication.translate("Flow", "{amount} lost here").format(
+                amount=amount
+            )
         else:
-            text = f"{amount} in"
+            text = QCoreApplication.translate("Flow", "{amount} in").format(amount=amount)
         self.set_text(text)
 
     def colour(self) -> QColor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.canvas.style import CATEGORY_ICONS, TYPE_ICONS
-from app.engine.catalog import Category
+from app.engine.catalog import Category, exit_label
 from app.engine.geometry import (
     HEADER_HEIGHT,
     NODE_WIDTH,
@@ -62,7 +62,7 @@ def exit_labels(node: Node) -> dict[str, str]:
         label = str(item.get("label") or item["id"])
         weight = item.get("weight")
         if node.type == "split" and isinstance(weight, int | float):
-            label = f"{label} · {weight:g} %"
+            label = f"{label} · {QLocale().toString(float(weight), 'g')} %"
         labels[item["id"]] = label
     return labels
 
@@ -283,7 +283,7 @@ class NodeItem(StepItem):
             painter.drawText(
                 QRectF(10, y - PORT_ROW_HEIGHT / 2, self.width - 24, PORT_ROW_HEIGHT),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                self.exit_labels.get(exit_name, exit_name),
+                self.exit_labels.get(exit_name) or exit_label(exit_name),
             )
             centre = QPointF(self.width, y)
             if dangling:  # the hole in the sieve: an open red port

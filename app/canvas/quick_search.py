@@ -5,19 +5,20 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from app.engine.catalog import NODE_TYPES, NodeType
+from app.engine.catalog import NODE_TYPES, NodeType, category_title, type_help, type_label
 
 
 def matches(spec: NodeType, text: str) -> bool:
     needle = text.strip().casefold()
-    haystack = f"{spec.label} {spec.type} {spec.category} {spec.help}".casefold()
+    haystack = f"{type_label(spec)} {spec.label} {spec.type} {spec.category} {type_help(spec)}"
+    haystack = haystack.casefold()
     return all(word in haystack for word in needle.split())
 
 
 def _rank(spec: NodeType, text: str) -> int:
     """Names that contain the words come before steps that only mention them in their help."""
     words = text.strip().casefold().split()
-    label = spec.label.casefold()
+    label = type_label(spec).casefold()
     if label.startswith(text.strip().casefold()):
         return 0
     return 1 if all(word in label for word in words) else 2
@@ -33,7 +34,7 @@ class QuickSearch(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(280)
         self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Add a step: type to search…")
+        self.filter.setPlaceholderText(self.tr("Add a step: type to search…"))
         self.list = QListWidget(self)
         self.list.setMinimumHeight(260)
         layout = QVBoxLayout(self)
@@ -51,9 +52,9 @@ class QuickSearch(QFrame):
         found = [spec for spec in NODE_TYPES if matches(spec, text)]
         found.sort(key=lambda spec: _rank(spec, text))
         for spec in found:
-            item = QListWidgetItem(f"{spec.label}  ·  {spec.category.value}")
+            item = QListWidgetItem(f"{type_label(spec)}  ·  {category_title(spec.category)}")
             item.setData(Qt.ItemDataRole.UserRole, spec.type)
-            item.setToolTip(spec.help)
+            item.setToolTip(type_help(spec))
             self.list.addItem(item)
         self.list.setCurrentRow(0)
 

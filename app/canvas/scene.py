@@ -427,7 +427,7 @@ class FunnelScene(QGraphicsScene):
             return
         error = self.document.connect(source, exit_name, target.node_id)
         if error:
-            self.status_message.emit(f"Cannot connect: {error}")
+            self.status_message.emit(self.tr("Cannot connect: {reason}").format(reason=error))
 
     def commit_moves(self) -> None:
         """A finished drag is one undo step with every moved step's old and new position."""

@@ -13,6 +13,7 @@ from itertools import accumulate
 from typing import Any
 
 from app.charts.numbers import grouped
+from app.engine.i18n import T
 from app.engine.simulation import SimulationResult
 from app.engine.summary import channel_name
 
@@ -61,7 +62,7 @@ class SeriesChart:
     x_label: str
     first: int = 1
     note: str = ""
-    empty_text: str = "Nothing happened in this run"
+    empty_text: str = ""
 
 
 Chart = FunnelChart | ChannelChart | SeriesChart
@@ -76,25 +77,26 @@ def _interval(replications: Mapping[str, Any], key: str) -> Interval | None:
 
 def _runs_note(replications: Mapping[str, Any]) -> str:
     runs = len(next(iter(replications.values()), {}).get("values", []))
-    return f"Whiskers: 95 % range over {runs} runs" if runs > 1 else ""
+    return str(T("Chart", "Whiskers: 95 % range over {runs} runs", runs=runs)) if runs > 1 else ""
 
 
 def funnel_chart(result: SimulationResult) -> FunnelChart:
     """Everyone who entered, then each goal stage with its conversion from the previous step
     and from the start (100 % → 10 % → 3 % → 2 %)."""
     reps = result.replications
-    steps = [FunnelStep("Entered", float(result.entered), 1.0, None, _interval(reps, "entered"))]
+    entered = str(T("Chart", "Entered"))
+    steps = [FunnelStep(entered, float(result.entered), 1.0, None, _interval(reps, "entered"))]
     for stage in result.stages:
         steps.append(
             FunnelStep(
-                str(stage["stage"]) or "(unnamed stage)",
+                str(stage["stage"]) or str(T("Chart", "(unnamed stage)")),
                 float(stage["conversions"]),
                 float(stage["from_start"]),
                 float(stage["from_previous"]),
                 _interval(reps, f"stage:{stage['stage']}"),
             )
         )
-    return FunnelChart("Funnel: goal stages", steps, _runs_note(reps))
+    return FunnelChart(str(T("Chart", "Funnel: goal stages")), steps, _runs_note(reps))
 
 
 def channel_chart(result: SimulationResult, currency: str = "") -> ChannelChart:
@@ -113,18 +115,27 @@ def channel_chart(result: SimulationResult, currency: str = "") -> ChannelChart:
     ]
     attributed = sum(bar.revenue for bar in bars)
     if result.revenue - attributed > 0.005:
-        bars.append(ChannelBars("No message", result.revenue - attributed, 0.0))
-    return ChannelChart("Revenue and cost per channel", bars, currency, _runs_note(reps))
+        bars.append(ChannelBars(str(T("Chart", "No message")), result.revenue - attributed, 0.0))
+    title = str(T("Chart", "Revenue and cost per channel"))
+    return ChannelChart(title, bars, currency, _runs_note(reps))
 
 
 def messages_chart(result: SimulationResult) -> SeriesChart:
     values = [float(v) for v in result.timeline.get("messages", [])]
+    days = result.horizon_days
     return SeriesChart(
-        "Messages per day",
+        str(T("Chart", "Messages per day")),
         values,
-        "day of the run",
-        note=f"{grouped(sum(values))} messages in {result.horizon_days} days",
-        empty_text="No message was sent in this run",
+        str(T("Chart", "day of the run")),
+        note=str(
+            T(
+                "Chart",
+                "{n} messages in {days}",
+                n=grouped(sum(values)),
+                days=T("Chart", "%n day(s)", days),
+            )
+        ),
+        empty_text=str(T("Chart", "No message was sent in this run")),
     )
 
 
@@ -138,14 +149,21 @@ def conversion_time_chart(result: SimulationResult) -> SeriesChart:
     note = ""
     if total:
         median = next(day for day, seen in enumerate(accumulate(values)) if seen >= total / 2)
-        note = f"Median {median} {'day' if median == 1 else 'days'} · {grouped(total)} converted"
+        note = str(
+            T(
+                "Chart",
+                "Median {days} · {n} converted",
+                days=T("Chart", "%n day(s)", median),
+                n=grouped(total),
+            )
+        )
     return SeriesChart(
-        "Time to conversion",
+        str(T("Chart", "Time to conversion")),
         shown,
-        "days from entry to the first goal",
+        str(T("Chart", "days from entry to the first goal")),
         first=0,
         note=note,
-        empty_text="No contact converted in this run",
+        empty_text=str(T("Chart", "No contact converted in this run")),
     )
 
 

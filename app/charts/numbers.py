@@ -1,12 +1,17 @@
 """Numbers as people read them in charts and reports: grouped digits, sensible decimals.
 
 Digit groups are separated by a narrow no-break space and a percent sign follows a narrow
-no-break space ("12 345", "3.2 %"), so a figure never breaks across lines.
+no-break space ("12 345", "3.2 %"), so a figure never breaks across lines. Once the interface
+has a language (`app.engine.i18n.current_locale`), decimals and money follow its convention
+("3,2 %", "4 800 ₽" in Russian; "₽4 800" in English).
 """
 
 from __future__ import annotations
 
 import math
+
+from app.engine.i18n import current_locale
+from app.engine.locale_format import NBSP, format_money, language_of
 
 THIN = "\u202f"
 _SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£"}
@@ -32,14 +37,21 @@ def percent(share: float) -> str:
     text = f"{value:.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text}{THIN}%"
+    return f"{_decimal_mark(text)}{THIN}%"
+
+
+def _decimal_mark(text: str) -> str:
+    """`3.2` → `3,2` when the interface speaks Russian."""
+    return text.replace(".", ",") if language_of(current_locale()) == "ru" else text
 
 
 def money(amount: float, currency: str = "") -> str:
     """`4 800 ₽`, `$4,800` style with thin spaces: `$4 800`; cents only below 100."""
     decimals = 2 if 0 < abs(amount) < 100 and amount != round(amount) else 0
-    digits = grouped(amount, decimals)
     code = currency.upper()
+    if current_locale() and code:
+        return format_money(round(amount, decimals), code, current_locale()).replace(NBSP, THIN)
+    digits = grouped(amount, decimals)
     if code in _PREFIX:
         return f"{_SYMBOLS[code]}{digits}"
     symbol = _SYMBOLS.get(code, code)
@@ -53,8 +65,8 @@ def compact(value: float) -> str:
         if size >= limit:
             scaled = value / limit
             text = f"{scaled:.1f}" if abs(scaled) < 10 else f"{scaled:.0f}"
-            return text.removesuffix(".0") + suffix
-    return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
+            return _decimal_mark(text.removesuffix(".0")) + suffix
+    return f"{value:.0f}" if value == round(value) else _decimal_mark(f"{value:.1f}")
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:

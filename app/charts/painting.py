@@ -8,7 +8,7 @@ labels are thinned until they no longer touch.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
 from app.charts.data import ChannelChart, Chart, FunnelChart, Interval, SeriesChart
@@ -130,14 +130,20 @@ def _funnel(
     previous step."""
     steps = chart.steps
     if not steps or steps[0].count <= 0:
-        _empty(painter, rect, "No contact entered in this run", palette, scale)
+        empty = QCoreApplication.translate("Chart", "No contact entered in this run")
+        _empty(painter, rect, empty, palette, scale)
         return
     label_font = font(12 * scale)
     figure_font = font(12 * scale, bold=True)
     small_font = font(10.5 * scale)
     label_w = _label_width([s.label for s in steps], label_font, 0.3, rect.width())
-    shares = [percent(s.from_start) + (" of start" if i else "") for i, s in enumerate(steps)]
-    previous = [f"{percent(s.from_previous)} of previous" for s in steps[1:]]
+    of_start = QCoreApplication.translate("Chart", "{share} of start")
+    of_previous = QCoreApplication.translate("Chart", "{share} of previous")
+    shares = [
+        of_start.format(share=percent(s.from_start)) if i else percent(s.from_start)
+        for i, s in enumerate(steps)
+    ]
+    previous = [of_previous.format(share=percent(s.from_previous)) for s in steps[1:]]
     right_w = max(
         _label_width(shares, figure_font, 0.3, rect.width()),
         _label_width(previous, small_font, 0.3, rect.width()),
@@ -207,7 +213,8 @@ def _channels(
     """Per channel two bars on one money scale, revenue over cost, each with its figure."""
     channels = chart.channels
     if not channels or not any(c.revenue or c.cost for c in channels):
-        _empty(painter, rect, "No message was sent in this run", palette, scale)
+        empty = QCoreApplication.translate("Chart", "No message was sent in this run")
+        _empty(painter, rect, empty, palette, scale)
         return
     label_font = font(12 * scale)
     figure_font = font(11 * scale)
@@ -216,7 +223,10 @@ def _channels(
     _legend(
         painter,
         QRectF(rect.left(), rect.top(), rect.width(), legend_h),
-        [("Revenue", palette.revenue), ("Cost", palette.cost)],
+        [
+            (QCoreApplication.translate("Chart", "Revenue"), palette.revenue),
+            (QCoreApplication.translate("Chart", "Cost"), palette.cost),
+        ],
         legend_font,
         palette,
     )

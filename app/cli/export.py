@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from app.cli import export_people
+from app.engine.i18n import T
 from app.engine.model import Scenario
 from app.engine.serialization import ScenarioFileError, load_scenario
 from app.exporters.asl import dumps_asl
@@ -44,24 +45,43 @@ TARGETS = (*ENGINE_TARGETS, *export_people.TARGETS)
 def add_parser(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
-        help="export a scenario: runtime JSON, Step Functions, BPMN and Mermaid for engines, "
-        "pictures and reports for people",
-        description="Export a scenario. Engine formats (runtime, asl, bpmn, mermaid): only a "
-        "scenario without validation errors exports; constructs the target cannot express are "
-        "reported on stderr as warnings naming the steps (docs/EXPORTS.md). png/svg/pdf: the "
-        "diagram; html/report-pdf: the report. Exit status: 0 written, 1 validation errors or "
-        "bad options, 2 the file could not be read or written.",
+        help=str(
+            T(
+                "CLI",
+                "export a scenario: runtime JSON, Step Functions, BPMN and Mermaid for engines, "
+                "pictures and reports for people",
+            )
+        ),
+        description=str(
+            T(
+                "CLI",
+                "Export a scenario. Engine formats (runtime, asl, bpmn, mermaid): only a "
+                "scenario without validation errors exports; constructs the target cannot express "
+                "are reported on stderr as warnings naming the steps (docs/EXPORTS.md). "
+                "png/svg/pdf: the diagram; html/report-pdf: the report. Exit status: 0 written, "
+                "1 validation errors or bad options, 2 the file could not be read or written.",
+            )
+        ),
     )
     export.add_argument("file", type=Path, metavar="FILE")
-    export.add_argument("--to", choices=TARGETS, default="runtime", help="the export target")
-    export.add_argument("-o", "--output", type=Path, help="where to write (default: stdout)")
+    export.add_argument(
+        "--to", choices=TARGETS, default="runtime", help=str(T("CLI", "the export target"))
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, help=str(T("CLI", "where to write (default: stdout)"))
+    )
     export.add_argument(
         "--option",
         action="append",
         default=[],
         type=_option,
         metavar="KEY=VALUE",
-        help="an engine target's option, e.g. message_resource=arn:… for asl (repeatable)",
+        help=str(
+            T(
+                "CLI",
+                "an engine target's option, e.g. message_resource=arn:… for asl (repeatable)",
+            )
+        ),
     )
     export_people.add_arguments(export)
     export.set_defaults(run=run_export)
@@ -83,7 +103,8 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.file).scenario
     except ScenarioFileError as error:
-        print(f"{args.file}: cannot be read: {error}", file=sys.stderr)
+        problem = T("CLI", "cannot be read: {problem}", problem=str(error))
+        print(f"{args.file}: {problem}", file=sys.stderr)
         return 2
     try:
         result = ENGINE_TARGETS[args.to](scenario, dict(args.option))
@@ -91,20 +112,27 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 1
     except ExportError as error:
-        print(f"{args.file}: not exported: {error}", file=sys.stderr)
+        print(
+            f"{args.file}: {T('CLI', 'not exported: {problem}', problem=str(error))}",
+            file=sys.stderr,
+        )
         for problem in error.problems:
             where = f" {problem.node}" if problem.node else ""
             print(f"  {problem.code}{where}: {problem.message}", file=sys.stderr)
         return 1
     for warning in result.warnings:
-        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+        print(
+            f"{args.file}: {T('CLI', 'warning: {problem}', problem=str(warning))}", file=sys.stderr
+        )
     try:
         _write(result.content, args.output)
     except OSError as error:
-        print(f"{args.output}: cannot be written: {error.strerror}", file=sys.stderr)
+        problem = T("CLI", "cannot be written: {problem}", problem=error.strerror or str(error))
+        print(f"{args.output}: {problem}", file=sys.stderr)
         return 2
     if args.output is not None:
-        print(f"{args.output}: {args.to} export of ‘{scenario.name}’", file=sys.stderr)
+        done = T("CLI", "{target} export of ‘{name}’", target=args.to, name=scenario.name)
+        print(f"{args.output}: {done}", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.contact_schema import CHANNELS
+from app.engine.i18n import T
 
 # Share of attempted sends that reach the contact (bounces, carrier filtering, stale tokens).
 DELIVERY: dict[str, float] = {
@@ -82,15 +83,40 @@ class Assumptions:
                     _check_probability(f"{where}.{name}.{key}", value)
         for channel in self.channels:
             if channel not in CHANNELS:
-                raise AssumptionError(f"‘{channel}’ is not a channel ({', '.join(CHANNELS)})")
+                raise AssumptionError(
+                    str(
+                        T(
+                            "Assumptions",
+                            "‘{channel}’ is not a channel ({channels})",
+                            channel=channel,
+                            channels=", ".join(CHANNELS),
+                        )
+                    )
+                )
         for tag, factor in self.tag_multipliers.items():
             if not factor >= 0:
-                raise AssumptionError(f"the multiplier for tag ‘{tag}’ must be 0 or more")
+                raise AssumptionError(
+                    str(
+                        T(
+                            "Assumptions",
+                            "the multiplier for tag ‘{tag}’ must be 0 or more",
+                            tag=tag,
+                        )
+                    )
+                )
         if self.event_entry not in ("history", "rate"):
-            raise AssumptionError("event_entry is ‘history’ or ‘rate’")
+            raise AssumptionError(str(T("Assumptions", "event_entry is ‘history’ or ‘rate’")))
         for event, rate in self.event_rates.items():
             if not rate >= 0:
-                raise AssumptionError(f"the rate of ‘{event}’ must be 0 or more per day")
+                raise AssumptionError(
+                    str(
+                        T(
+                            "Assumptions",
+                            "the rate of ‘{event}’ must be 0 or more per day",
+                            event=event,
+                        )
+                    )
+                )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Assumptions:
@@ -103,7 +129,15 @@ class Assumptions:
             "event_rates",
         }
         if unknown:
-            raise AssumptionError(f"unknown assumption keys: {', '.join(sorted(unknown))}")
+            raise AssumptionError(
+                str(
+                    T(
+                        "Assumptions",
+                        "unknown assumption keys: {keys}",
+                        keys=", ".join(sorted(unknown)),
+                    )
+                )
+            )
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,4 +190,13 @@ class Assumptions:
 
 def _check_probability(where: str, value: object) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
-        raise AssumptionError(f"{where} must be a probability between 0 and 1, not {value!r}")
+        raise AssumptionError(
+            str(
+                T(
+                    "Assumptions",
+                    "{where} must be a probability between 0 and 1, not {value}",
+                    where=where,
+                    value=repr(value),
+                )
+            )
+        )

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.engine.contact_schema import CHANNELS, KNOWN_EVENTS
+from app.engine.i18n import Msg, localized
 
 
 class Category(StrEnum):
@@ -671,3 +672,124 @@ def node_type(type_name: str) -> NodeType | None:
 
 def types_in(category: Category) -> list[NodeType]:
     return [t for t in NODE_TYPES if t.category is category]
+
+
+# --- words a user reads ----------------------------------------------------------------------
+# Labels and help above are the English sources; these show them in the current language
+# (`tools/translations.py` lists every one of them for the translators).
+
+FIXED_EXITS = ("next", "sent", "failed", "happened", "timeout", "yes", "no", "else", "done")
+_ACRONYMS = {"sms": "SMS", "vk": "VK", "crm": "CRM", "nps": "NPS", "url": "URL", "email": "e-mail"}
+
+
+def category_source(category: Category) -> str:
+    return category.value.capitalize()
+
+
+def category_title(category: Category) -> str:
+    """`Entry`, `Flow`…: a palette heading."""
+    return localized("Category", category_source(category))
+
+
+def type_label(spec: NodeType) -> str:
+    return localized("NodeType", spec.label)
+
+
+def type_help(spec: NodeType) -> str:
+    return localized("NodeType", spec.help)
+
+
+def param_label(param: ParamSpec) -> str:
+    return localized("Parameter", param.label)
+
+
+def param_help(param: ParamSpec) -> str:
+    return localized("Parameter", param.help) if param.help else ""
+
+
+def exit_label(exit_name: str) -> str:
+    """A fixed exit (`sent`, `timeout`) in words; a case or variant id is the user's own."""
+    return str(exit_text(exit_name))
+
+
+def exit_text(exit_name: str) -> Msg | str:
+    """`exit_label` kept as a `Msg`, for texts shown later (problems) in the reader's language."""
+    return Msg("Exit", exit_name) if exit_name in FIXED_EXITS else exit_name
+
+
+def event_label(event: str) -> str:
+    """A known event inside a sentence (`purchase`, `cart abandoned` in English); an event the
+    catalog does not know stays as written."""
+    return str(event_text(event))
+
+
+def event_text(event: str) -> Msg | str:
+    return Msg("Event", event.replace("_", " ")) if event in KNOWN_EVENTS else event
+
+
+def choice_source(value: str) -> str:
+    """`cart_abandoned` → `Cart abandoned`, `sms` → `SMS`: a choice as a marketer reads it."""
+    words = [_ACRONYMS.get(w, w) for w in str(value).split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def choice_label(value: str) -> str:
+    return localized("Choice", choice_source(value))
+
+
+def choice_text(value: str) -> Msg:
+    return Msg("Choice", choice_source(value))
+
+
+def channel_text(channel: str) -> Msg:
+    """A channel inside a sentence: `e-mail`, `push`, `sms`."""
+    return Msg("Channel", "e-mail" if channel == "email" else channel)
+
+
+def param_text(param: ParamSpec) -> Msg:
+    return Msg("Parameter", param.label)
+
+
+def localized_defaults(spec: NodeType) -> dict[str, Any]:
+    """Defaults for a step a user adds: words in them (a goal's stage, case labels) come in
+    the interface language, as if the user had typed them."""
+    params = spec.default_params()
+    for param in spec.params:
+        value = params.get(param.name)
+        if param.kind is ParamKind.TEXT and isinstance(value, str) and value:
+            params[param.name] = localized("Default", value)
+        elif param.kind is ParamKind.CASES and isinstance(value, list):
+            for case in value:
+                case["label"] = localized("Default", case["label"])
+    return params
+
+
+def _default_words() -> list[str]:
+    words = []
+    for spec in NODE_TYPES:
+        for param in spec.params:
+            if param.kind is ParamKind.TEXT and isinstance(param.default, str) and param.default:
+                words.append(param.default)
+            elif param.kind is ParamKind.CASES:
+                words += [case["label"] for case in param.default]
+    return words
+
+
+def translatable_texts() -> list[tuple[str, str]]:
+    """(context, source) of every catalog text a user reads, for the translation sources."""
+    texts: list[tuple[str, str]] = [("Category", category_source(c)) for c in Category]
+    texts += [("Exit", name) for name in FIXED_EXITS]
+    choices: set[str] = {*CHANNELS, *KNOWN_EVENTS, *WAIT_EVENTS, *OUTCOMES, *PRODUCT_ROLES}
+    for spec in NODE_TYPES:
+        texts += [("NodeType", spec.label), ("NodeType", spec.help)]
+        for param in spec.params:
+            texts.append(("Parameter", param.label))
+            if param.help:
+                texts.append(("Parameter", param.help))
+            choices.update(param.choices)
+    texts += [("Choice", choice_source(value)) for value in sorted(choices)]
+    texts += [("Event", event.replace("_", " ")) for event in KNOWN_EVENTS]
+    texts += [("Channel", str(channel_text(channel))) for channel in CHANNELS]
+    texts += [("Default", word) for word in _default_words()]
+    return list(dict.fromkeys(texts))

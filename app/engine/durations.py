@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from app.engine.i18n import Msg, T
+
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -21,22 +23,35 @@ _UNIT_SECONDS = {
     "minutes": 60,
     "seconds": 1,
 }
-_WORDS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+_UNITS = (86400, 3600, 60, 1)
 
 
 class DurationError(ValueError):
     """A duration text that is not ISO 8601; the message shows the expected form."""
 
+    def __init__(self, text: Msg) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return str(self.text)
+
 
 def parse_duration(text: str) -> int:
     """Return the duration in seconds."""
     if not isinstance(text, str):
-        raise DurationError(f"a duration must be text like P2D or PT6H, not {text!r}")
+        raise DurationError(
+            T("Duration", "a duration must be text like P2D or PT6H, not {value}", value=repr(text))
+        )
     match = _PATTERN.match(text.strip().upper())
     if not match:
         raise DurationError(
-            f"‘{text}’ is not a duration; write it like P2D (2 days), PT6H (6 hours) "
-            "or P1DT12H (1 day 12 hours)"
+            T(
+                "Duration",
+                "‘{value}’ is not a duration; write it like P2D (2 days), PT6H (6 hours) "
+                "or P1DT12H (1 day 12 hours)",
+                value=text,
+            )
         )
     return sum(
         int(value) * _UNIT_SECONDS[unit] for unit, value in match.groupdict().items() if value
@@ -66,15 +81,25 @@ def format_duration(seconds: int) -> str:
     return text
 
 
+def _unit_words(size: int, count: int) -> Msg:
+    if size == 86400:
+        return T("Duration", "%n day(s)", count)
+    if size == 3600:
+        return T("Duration", "%n hour(s)", count)
+    if size == 60:
+        return T("Duration", "%n minute(s)", count)
+    return T("Duration", "%n second(s)", count)
+
+
 def duration_words(seconds: int) -> str:
-    """`2 days`, `1 day 12 hours`: how the canvas shows a wait."""
+    """`2 days`, `1 day 12 hours`: how the canvas shows a wait, in the current language."""
     if seconds <= 0:
-        return "0 minutes"
+        return str(_unit_words(60, 0))
     parts = []
-    for word, size in _WORDS:
+    for size in _UNITS:
         count, seconds = divmod(seconds, size)
         if count:
-            parts.append(f"{count} {word}{'' if count == 1 else 's'}")
+            parts.append(str(_unit_words(size, count)))
         if len(parts) == 2:
             break
     return " ".join(parts)

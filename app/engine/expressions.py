@@ -49,7 +49,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.engine.catalog import event_label
 from app.engine.contact_schema import DEFAULT_SCHEMA, ContactSchema, FieldType
+from app.engine.i18n import Msg, T
 
 # The whitelist: each function takes one quoted name and gives this kind of value.
 FUNCTIONS: dict[str, str] = {
@@ -69,7 +71,7 @@ _ALLOWED_FUNCTIONS = ", ".join(FUNCTIONS)
 # limit: nested brackets / not / minus while parsing, and levels of the finished tree.
 MAX_NESTING = 32
 MAX_DEPTH = 64
-_TOO_DEEP = "this condition is nested too deeply; split it into simpler conditions"
+_TOO_DEEP = T("Condition", "this condition is nested too deeply; split it into simpler conditions")
 
 
 # --------------------------------------------------------------------------- errors
@@ -79,16 +81,25 @@ class ExpressionError(ValueError):
     """A condition that cannot be used, with the 1-based column a text editor can underline."""
 
     def __init__(
-        self, message: str, column: int, end_column: int | None = None, kind: str = "syntax"
+        self, message: Msg | str, column: int, end_column: int | None = None, kind: str = "syntax"
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
         self.column = column
         self.end_column = end_column
         self.kind = kind
 
+    @property
+    def message(self) -> str:
+        """What is wrong, in the current language."""
+        return str(self.text)
+
+    @property
+    def located(self) -> Msg:
+        return T("Condition", "column {column}: {message}", column=self.column, message=self.text)
+
     def __str__(self) -> str:
-        return f"column {self.column}: {self.message}"
+        return str(self.located)
 
 
 @dataclass(frozen=True)
@@ -96,10 +107,21 @@ class ExprIssue:
     """A semantic problem `check` found; `kind` is stable so validation can map it to a code."""
 
     kind: str  # "unknown_field" | "unknown_tag" | "unknown_event" | "type"
-    message: str
+    text: Msg | str
     column: int
     name: str | None = None
     end_column: int | None = None
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def located(self) -> Msg:
+        return T("Condition", "column {column}: {message}", column=self.column, message=self.text)
+
+    def __str__(self) -> str:
+        return str(self.located)
 
 
 # --------------------------------------------------------------------------- tree
@@ -270,26 +292,34 @@ _HEX = "0123456789abcdefABCDEF"
 
 # Symbols people bring from other languages, with what to write instead.
 _SYMBOL_HINTS = {
-    "&&": "use and instead of &&",
-    "||": "use or instead of ||",
-    "&": "use and instead of &",
-    "|": "use or instead of |",
-    "**": "powers (**) are not supported; multiply with *",
-    "=<": "write <= (the = goes last)",
-    "=>": "write >= (the = goes last)",
-    "=": "use == to compare; a single = is not allowed",
-    "!": "use not instead of !",
-    "%": "the remainder operator % is not supported",
-    ".": "dots are not allowed: a condition names a field (like city) but cannot look inside it",
+    "&&": T("Condition", "use and instead of &&"),
+    "||": T("Condition", "use or instead of ||"),
+    "&": T("Condition", "use and instead of &"),
+    "|": T("Condition", "use or instead of |"),
+    "**": T("Condition", "powers (**) are not supported; multiply with *"),
+    "=<": T("Condition", "write <= (the = goes last)"),
+    "=>": T("Condition", "write >= (the = goes last)"),
+    "=": T("Condition", "use == to compare; a single = is not allowed"),
+    "!": T("Condition", "use not instead of !"),
+    "%": T("Condition", "the remainder operator % is not supported"),
+    ".": T(
+        "Condition",
+        "dots are not allowed: a condition names a field (like city) but cannot look inside it",
+    ),
 }
 _WORD_HINTS = {
-    "lambda": "lambda is not allowed: a condition is a single expression, not a function",
-    "import": "import is not allowed in a condition",
-    "is": "use == instead of is",
-    "if": "if is not allowed: write the condition itself, e.g. age > 18",
-    "else": "else is not allowed: a condition node already has yes and no exits",
-    "for": "loops are not allowed in a condition",
-    "None": "None is not a value here: comparisons with a missing value are simply false",
+    "lambda": T(
+        "Condition", "lambda is not allowed: a condition is a single expression, not a function"
+    ),
+    "import": T("Condition", "import is not allowed in a condition"),
+    "is": T("Condition", "use == instead of is"),
+    "if": T("Condition", "if is not allowed: write the condition itself, e.g. age > 18"),
+    "else": T("Condition", "else is not allowed: a condition node already has yes and no exits"),
+    "for": T("Condition", "loops are not allowed in a condition"),
+    "None": T(
+        "Condition",
+        "None is not a value here: comparisons with a missing value are simply false",
+    ),
 }
 
 
@@ -332,7 +362,11 @@ def _lex_symbol(text: str, pos: int) -> _Token:
             return _Token("op", symbol, symbol, pos + 1, pos + 1 + size)
         if symbol in _SYMBOL_HINTS:
             raise ExpressionError(_SYMBOL_HINTS[symbol], pos + 1, pos + 1 + size)
-    raise ExpressionError(f"the character {text[pos]!r} is not allowed here", pos + 1, pos + 2)
+    raise ExpressionError(
+        T("Condition", "the character {char} is not allowed here", char=repr(text[pos])),
+        pos + 1,
+        pos + 2,
+    )
 
 
 def _lex_number(text: str, pos: int) -> _Token:
@@ -347,14 +381,18 @@ def _lex_number(text: str, pos: int) -> _Token:
             end = _skip_digits(text, exponent)
     if end < len(text) and (text[end].isalnum() or text[end] == "_"):
         raise ExpressionError(
-            f"put a space or an operator between the number {text[pos:end]} and what follows",
+            T(
+                "Condition",
+                "put a space or an operator between the number {number} and what follows",
+                number=text[pos:end],
+            ),
             end + 1,
             end + 2,
         )
     source = text[pos:end]
     value: int | float = int(source) if source.isdigit() else float(source)
     if not math.isfinite(value):
-        raise ExpressionError("this number is too large", pos + 1, end + 1)
+        raise ExpressionError(T("Condition", "this number is too large"), pos + 1, end + 1)
     return _Token("number", source, value, pos + 1, end + 1)
 
 
@@ -385,13 +423,19 @@ def _lex_string(text: str, start: int) -> _Token:
             pos += 6
         else:
             raise ExpressionError(
-                f"unknown escape \\{escape} in the text; write \\\\ for a backslash",
+                T(
+                    "Condition",
+                    "unknown escape \\{escape} in the text; write \\\\ for a backslash",
+                    escape=escape,
+                ),
                 pos + 1,
                 pos + 3,
             )
     if pos >= len(text):
         raise ExpressionError(
-            f"this text has no closing quote; add {quote} at its end", start + 1, len(text) + 1
+            T("Condition", "this text has no closing quote; add {quote} at its end", quote=quote),
+            start + 1,
+            len(text) + 1,
         )
     return _Token("string", text[start : pos + 1], "".join(chars), start + 1, pos + 2)
 
@@ -424,17 +468,21 @@ class _Parser:
 
     def parse(self) -> Expr:
         if self.peek().kind == "end":
-            raise ExpressionError("the condition is empty; write e.g. age >= 18", 1)
+            raise ExpressionError(T("Condition", "the condition is empty; write e.g. age >= 18"), 1)
         expr = self.or_expr()
         token = self.peek()
         if token.kind == "end":
             return expr
         if token.text == ")":
-            raise _error_at(token, "there is no ( to match this )")
+            raise _error_at(token, T("Condition", "there is no ( to match this )"))
         raise _error_at(
             token,
-            f"{_describe(token)} was not expected here: the condition already ended; "
-            "join two conditions with and / or",
+            T(
+                "Condition",
+                "{token} was not expected here: the condition already ended; "
+                "join two conditions with and / or",
+                token=_describe(token),
+            ),
         )
 
     # -- token helpers
@@ -458,7 +506,10 @@ class _Parser:
         """Run a recursive rule one level deeper, refusing depths that would exhaust the stack."""
         self.nesting += 1
         if self.nesting > MAX_NESTING:
-            raise _error_at(opener, f"{_TOO_DEEP} (at most {MAX_NESTING} levels)")
+            raise _error_at(
+                opener,
+                T("Condition", "{why} (at most {n} levels)", why=_TOO_DEEP, n=MAX_NESTING),
+            )
         expr = parse_inner()
         self.nesting -= 1
         return expr
@@ -498,7 +549,9 @@ class _Parser:
             links.append(Compare(op, left, right, **_span(left, right)))
             left = right
             if self.at("in") or self.at_not_in():
-                raise _error_at(self.peek(), "join a comparison and an in check with and")
+                raise _error_at(
+                    self.peek(), T("Condition", "join a comparison and an in check with and")
+                )
         if not links:
             return left
         if len(links) == 1:
@@ -513,7 +566,9 @@ class _Parser:
         container = self.list_literal() if self.at("[") else self.sum_expr()
         token = self.peek()
         if self.at("in") or self.at_not_in() or token.text in COMPARISONS:
-            raise _error_at(token, "only one comparison per check: join them with and")
+            raise _error_at(
+                token, T("Condition", "only one comparison per check: join them with and")
+            )
         return Membership(item, container, negated, **_span(item, container))
 
     def sum_expr(self) -> Expr:
@@ -550,16 +605,30 @@ class _Parser:
             expr = self.parenthesised()
         elif token.text == "[":
             raise _error_at(
-                token, 'a list [...] can only follow in or not in, e.g. city in ["Moscow"]'
+                token,
+                T(
+                    "Condition",
+                    'a list [...] can only follow in or not in, e.g. city in ["Moscow"]',
+                ),
             )
         elif token.kind == "end":
             previous = self.tokens[self.pos - 1].text if self.pos else ""
             raise _error_at(
-                token, f"the condition ends too early: something is missing after {previous}"
+                token,
+                T(
+                    "Condition",
+                    "the condition ends too early: something is missing after {previous}",
+                    previous=previous,
+                ),
             )
         else:
             raise _error_at(
-                token, f"expected a field, a value or a condition here, found {_describe(token)}"
+                token,
+                T(
+                    "Condition",
+                    "expected a field, a value or a condition here, found {token}",
+                    token=_describe(token),
+                ),
             )
         self.reject_postfix()
         return expr
@@ -569,11 +638,21 @@ class _Parser:
         if token.text == "[":
             raise _error_at(
                 token,
-                "square brackets after a value are not allowed (no indexing); "
-                'a list can only follow in, e.g. city in ["Moscow"]',
+                T(
+                    "Condition",
+                    "square brackets after a value are not allowed (no indexing); "
+                    'a list can only follow in, e.g. city in ["Moscow"]',
+                ),
             )
         if token.text == "(":
-            raise _error_at(token, f"only these functions can be called: {_ALLOWED_FUNCTIONS}")
+            raise _error_at(
+                token,
+                T(
+                    "Condition",
+                    "only these functions can be called: {functions}",
+                    functions=_ALLOWED_FUNCTIONS,
+                ),
+            )
 
     def literal(self) -> Literal:
         token = self.advance()
@@ -587,36 +666,75 @@ class _Parser:
             return self.call(token)
         if self.at("("):
             raise _error_at(
-                token, f"{name} is not a function you can use here; allowed: {_ALLOWED_FUNCTIONS}"
+                token,
+                T(
+                    "Condition",
+                    "{name} is not a function you can use here; allowed: {functions}",
+                    name=name,
+                    functions=_ALLOWED_FUNCTIONS,
+                ),
             )
         return FieldRef(name, column=token.column, end_column=token.end_column)
 
     def call(self, func: _Token) -> Call:
-        noun = "a tag" if func.text == "has_tag" else "an event"
-        example = f'{func.text}("{"vip" if func.text == "has_tag" else "purchase"}")'
+        name = func.text
+        example = f'{name}("{"vip" if name == "has_tag" else "purchase"}")'
         if not self.at("("):
-            raise _error_at(func, f"{func.text} is a function: write {example}")
+            raise _error_at(
+                func,
+                T("Condition", "{name} is a function: write {example}", name=name, example=example),
+            )
         self.advance()
         arg = self.advance()
         if arg.kind != "string":
-            raise _error_at(arg, f"{func.text} needs {noun} name in quotes, e.g. {example}")
+            if name == "has_tag":
+                text = T(
+                    "Condition",
+                    "{name} needs a tag name in quotes, e.g. {example}",
+                    name=name,
+                    example=example,
+                )
+            else:
+                text = T(
+                    "Condition",
+                    "{name} needs an event name in quotes, e.g. {example}",
+                    name=name,
+                    example=example,
+                )
+            raise _error_at(arg, text)
         close = self.advance()
         if close.text != ")":
-            raise _error_at(close, f"{func.text} takes exactly one name, e.g. {example}")
+            raise _error_at(
+                close,
+                T(
+                    "Condition",
+                    "{name} takes exactly one name, e.g. {example}",
+                    name=name,
+                    example=example,
+                ),
+            )
         return Call(func.text, str(arg.value), column=func.column, end_column=close.end_column)
 
     def parenthesised(self) -> Expr:
         opener = self.advance()
         if self.at(")"):
-            raise _error_at(opener, "empty parentheses: put a condition or a value inside")
+            raise _error_at(
+                opener, T("Condition", "empty parentheses: put a condition or a value inside")
+            )
         expr = self.nested(self.or_expr, opener)
         token = self.advance()
         if token.text == ")":
             return expr
         if token.kind == "end":
-            raise _error_at(opener, "this ( is never closed; add ) where it ends")
+            raise _error_at(opener, T("Condition", "this ( is never closed; add ) where it ends"))
         raise _error_at(
-            token, f"expected ) to close the ( at column {opener.column}, found {_describe(token)}"
+            token,
+            T(
+                "Condition",
+                "expected ) to close the ( at column {column}, found {token}",
+                column=opener.column,
+                token=_describe(token),
+            ),
         )
 
     def list_literal(self) -> ListLiteral:
@@ -625,10 +743,12 @@ class _Parser:
         while not self.at("]"):
             token = self.peek()
             if token.kind == "end":
-                raise _error_at(opener, "this [ is never closed; add ] after the last item")
+                raise _error_at(
+                    opener, T("Condition", "this [ is never closed; add ] after the last item")
+                )
             items.append(self.list_item())
             if not self.at("]") and not self.at(","):
-                raise _error_at(self.peek(), "separate list items with commas")
+                raise _error_at(self.peek(), T("Condition", "separate list items with commas"))
             if self.at(","):
                 self.advance()
         close = self.advance()
@@ -642,24 +762,24 @@ class _Parser:
             return Literal(-number.value, column=token.column, end_column=number.end_column)
         if token.kind in ("number", "string") or token.text in ("true", "false", "True", "False"):
             return self.literal()
-        raise _error_at(token, 'list items must be fixed values like "Moscow" or 5')
+        raise _error_at(token, T("Condition", 'list items must be fixed values like "Moscow" or 5'))
 
 
 def _span(first: Expr, last: Expr) -> dict[str, int]:
     return {"column": first.column, "end_column": last.end_column}
 
 
-def _error_at(token: _Token, message: str) -> ExpressionError:
+def _error_at(token: _Token, message: Msg) -> ExpressionError:
     return ExpressionError(message, token.column, max(token.end_column, token.column + 1))
 
 
-def _describe(token: _Token) -> str:
+def _describe(token: _Token) -> Msg | str:
     if token.kind == "end":
-        return "the end of the text"
+        return T("Condition", "the end of the text")
     if token.kind == "number":
-        return f"the number {token.text}"
+        return T("Condition", "the number {number}", number=token.text)
     if token.kind == "string":
-        return f"the text {token.text}"
+        return T("Condition", "the text {text}", text=token.text)
     return f"'{token.text}'"
 
 
@@ -702,13 +822,14 @@ def _render(expr: Expr, words: bool) -> str:
         case BoolOp(op=op, operands=operands):
             # Words bracket every nested and/or: marketers should not need precedence rules.
             minimum = _PREC_NOT if words else own + 1
-            return f" {op} ".join(wrap(o, minimum) for o in operands)
+            return f" {_word(op) if words else op} ".join(wrap(o, minimum) for o in operands)
         case Not(operand=operand):
-            return f"not {wrap(operand, own)}"
+            return f"{_word('not') if words else 'not'} {wrap(operand, own)}"
         case Compare(op=op, left=left, right=right):
             return f"{wrap(left, own + 1)} {ops[op]} {wrap(right, own + 1)}"
         case Membership(item=item, container=container, negated=negated):
             word = "not in" if negated else "in"
+            word = _word(word) if words else word
             return f"{wrap(item, own + 1)} {word} {wrap(container, own + 1)}"
         case Arith(op=op, left=left, right=right):
             return f"{wrap(left, own)} {ops[op]} {wrap(right, own + 1)}"
@@ -716,6 +837,18 @@ def _render(expr: Expr, words: bool) -> str:
 
 
 _SOURCE_OPS = {op: op for op in (*COMPARISONS, *ARITHMETIC)}
+
+
+def _word(keyword: str) -> str:
+    """`and`, `or`, `not`, `in`, `not in` between words on the canvas, in the current language."""
+    words = {
+        "and": T("Condition words", "and"),
+        "or": T("Condition words", "or"),
+        "not": T("Condition words", "not"),
+        "in": T("Condition words", "in"),
+        "not in": T("Condition words", "not in"),
+    }
+    return str(words[keyword])
 
 
 def _source_atom(expr: Expr) -> str:
@@ -753,11 +886,11 @@ def _escape(char: str) -> str:
 # --------------------------------------------------------------------------- checking
 
 _KIND_WORDS = {
-    "number": "a number",
-    "text": "text",
-    "boolean": "a yes/no value",
-    "tags": "the list of tags",
-    "list": "a list",
+    "number": T("Condition", "a number"),
+    "text": T("Condition", "text"),
+    "boolean": T("Condition", "a yes/no value"),
+    "tags": T("Condition", "the list of tags"),
+    "list": T("Condition", "a list"),
 }
 _FIELD_KINDS = {
     FieldType.NUMBER: "number",
@@ -772,7 +905,7 @@ def check(expr: Expr, schema: ContactSchema = DEFAULT_SCHEMA) -> list[ExprIssue]
     """Unknown names and type mistakes, ordered by column; empty when the condition is sound."""
     checker = _Checker(schema)
     kind = checker.kind_of(expr)
-    checker.expect_boolean(expr, kind, "a condition must be yes or no")
+    checker.expect_boolean(expr, kind, T("Condition", "a condition must be yes or no"))
     return sorted(checker.issues, key=lambda issue: issue.column)
 
 
@@ -781,7 +914,7 @@ class _Checker:
         self.schema = schema
         self.issues: list[ExprIssue] = []
 
-    def report(self, kind: str, message: str, node: Expr, name: str | None = None) -> None:
+    def report(self, kind: str, message: Msg, node: Expr, name: str | None = None) -> None:
         self.issues.append(ExprIssue(kind, message, node.column, name, node.end_column))
 
     def kind_of(self, expr: Expr) -> str:
@@ -798,7 +931,8 @@ class _Checker:
                 return FUNCTIONS[expr.func]
             case Arith():
                 for side in (expr.left, expr.right):
-                    self.expect(side, self.kind_of(side), "number", f"{expr.op} works on numbers")
+                    why = T("Condition", "{op} works on numbers", op=expr.op)
+                    self.expect(side, self.kind_of(side), "number", why)
                 return "number"
             case Compare():
                 self.check_compare(expr)
@@ -806,10 +940,11 @@ class _Checker:
                 self.check_membership(expr)
             case BoolOp(op=op, operands=operands):
                 for operand in operands:
-                    message = f"{op} joins yes/no conditions"
+                    message = T("Condition", "{op} joins yes/no conditions", op=op)
                     self.expect_boolean(operand, self.kind_of(operand), message)
             case Not(operand=operand):
-                self.expect_boolean(operand, self.kind_of(operand), "not needs a yes/no condition")
+                why = T("Condition", "not needs a yes/no condition")
+                self.expect_boolean(operand, self.kind_of(operand), why)
         return "boolean"
 
     def field_kind(self, ref: FieldRef) -> str:
@@ -818,14 +953,18 @@ class _Checker:
             return _FIELD_KINDS[declared.type]
         if ref.name not in self.schema.custom_attributes:
             known = [*self.schema.field_names(), *self.schema.custom_attributes]
-            message = f"there is no field called {ref.name}" + _suggest(ref.name, known)
+            message = _suggest(
+                T("Condition", "there is no field called {name}", name=ref.name), ref.name, known
+            )
             self.report("unknown_field", message, ref, ref.name)
         return "any"
 
     def check_call(self, call: Call) -> None:
         if call.func in EVENT_FUNCTIONS and call.arg not in self.schema.events:
-            message = f"there is no event called {call.arg}" + _suggest(
-                call.arg, self.schema.events
+            message = _suggest(
+                T("Condition", "there is no event called {name}", name=call.arg),
+                call.arg,
+                self.schema.events,
             )
             self.report("unknown_event", message, call, call.arg)
         if call.func == "has_tag":
@@ -833,7 +972,9 @@ class _Checker:
 
     def check_tag(self, tag: str, node: Expr) -> None:
         if self.schema.tags and tag not in self.schema.tags:
-            message = f"no contact has the tag {tag}" + _suggest(tag, self.schema.tags)
+            message = _suggest(
+                T("Condition", "no contact has the tag {tag}", tag=tag), tag, self.schema.tags
+            )
             self.report("unknown_tag", message, node, tag)
 
     def check_compare(self, compare: Compare) -> None:
@@ -841,15 +982,29 @@ class _Checker:
         kinds = (self.kind_of(left), self.kind_of(right))
         if compare.op not in ("==", "!="):
             for side, kind in zip((left, right), kinds, strict=True):
-                self.expect(side, kind, "number", f"{compare.op} compares numbers")
+                why = T("Condition", "{op} compares numbers", op=compare.op)
+                self.expect(side, kind, "number", why)
             return
         if not _compatible(*kinds):
-            message = (
-                f"{_short(left)} ({_KIND_WORDS[kinds[0]]}) cannot be compared with "
-                f"{_short(right)} ({_KIND_WORDS[kinds[1]]})"
-            )
+            words = {
+                "left": _short(left),
+                "left_kind": _KIND_WORDS[kinds[0]],
+                "right": _short(right),
+                "right_kind": _KIND_WORDS[kinds[1]],
+            }
             if "tags" in kinds:
-                message += '; to test a tag write "vip" in tags'
+                message = T(
+                    "Condition",
+                    "{left} ({left_kind}) cannot be compared with {right} ({right_kind}); "
+                    'to test a tag write "vip" in tags',
+                    **words,
+                )
+            else:
+                message = T(
+                    "Condition",
+                    "{left} ({left_kind}) cannot be compared with {right} ({right_kind})",
+                    **words,
+                )
             self.report("type", message, compare)
             return
         self.check_choices(left, right)
@@ -862,21 +1017,28 @@ class _Checker:
         if isinstance(container, ListLiteral):
             for literal in container.items:
                 if not _compatible(item_kind, _literal_kind(literal.value)):
-                    message = (
-                        f"{_short(literal)} is {_KIND_WORDS[_literal_kind(literal.value)]} "
-                        f"but {_short(item)} is {_KIND_WORDS[item_kind]}"
+                    message = T(
+                        "Condition",
+                        "{value} is {value_kind} but {item} is {item_kind}",
+                        value=_short(literal),
+                        value_kind=_KIND_WORDS[_literal_kind(literal.value)],
+                        item=_short(item),
+                        item_kind=_KIND_WORDS[item_kind],
                     )
                     self.report("type", message, literal)
                 else:
                     self.check_choices(item, literal)
         elif container_kind == "tags":
-            self.expect(item, item_kind, "text", "tags are names")
+            self.expect(item, item_kind, "text", T("Condition", "tags are names"))
             if is_tag_test(membership):
                 self.check_tag(str(item.value), item)
         elif container_kind != "any":
-            message = (
+            message = T(
+                "Condition",
                 'in needs the tags or a list like ["a", "b"] on its right, '
-                f"but {_short(container)} is {_KIND_WORDS[container_kind]}"
+                "but {container} is {kind}",
+                container=_short(container),
+                kind=_KIND_WORDS[container_kind],
             )
             self.report("type", message, container)
 
@@ -887,16 +1049,27 @@ class _Checker:
         declared = self.schema.find(side.name)
         if declared is None or not declared.choices or other.value in declared.choices:
             return
-        message = f"{_short(other)} is not a possible {side.name}; use one of: " + ", ".join(
-            declared.choices
+        message = T(
+            "Condition",
+            "{value} is not a possible {field}; use one of: {choices}",
+            value=_short(other),
+            field=side.name,
+            choices=", ".join(declared.choices),
         )
         self.report("type", message, other, side.name)
 
-    def expect(self, node: Expr, kind: str, wanted: str, why: str) -> None:
+    def expect(self, node: Expr, kind: str, wanted: str, why: Msg) -> None:
         if kind not in (wanted, "any"):
-            self.report("type", f"{why}, but {_short(node)} is {_KIND_WORDS[kind]}", node)
+            message = T(
+                "Condition",
+                "{why}, but {value} is {kind}",
+                why=why,
+                value=_short(node),
+                kind=_KIND_WORDS[kind],
+            )
+            self.report("type", message, node)
 
-    def expect_boolean(self, node: Expr, kind: str, why: str) -> None:
+    def expect_boolean(self, node: Expr, kind: str, why: Msg) -> None:
         self.expect(node, kind, "boolean", why)
 
 
@@ -910,9 +1083,12 @@ def _compatible(left: str, right: str) -> bool:
     return left == right or "any" in (left, right)
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
+def _suggest(message: Msg, name: str, candidates: Iterable[str]) -> Msg:
+    """The message, with the closest known name offered when one is close."""
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.7)
-    return f"; did you mean {close[0]}?" if close else ""
+    if not close:
+        return message
+    return T("Condition", "{message}; did you mean {name}?", message=message, name=close[0])
 
 
 def _short(expr: Expr) -> str:
@@ -1465,20 +1641,33 @@ _WORD_OPS = {
     "/": "÷",
 }
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-_DAYS_WORDS = {
-    ">": "more than {n} days since {event}",
-    ">=": "at least {n} days since {event}",
-    "<": "less than {n} days since {event}",
-    "<=": "at most {n} days since {event}",
-    "==": "exactly {n} days since {event}",
-}
-_COUNT_WORDS = {
-    ">": "{event} more than {n} {times}",
-    ">=": "{event} at least {n} {times}",
-    "<": "{event} fewer than {n} {times}",
-    "<=": "{event} at most {n} {times}",
-    "==": "{event} exactly {n} {times}",
-}
+
+
+def _days_words(op: str, n: str, count: int, event: str) -> Msg | None:
+    words = {
+        ">": T("Condition words", "more than {n} day(s) since {event}", count, n=n, event=event),
+        ">=": T("Condition words", "at least {n} day(s) since {event}", count, n=n, event=event),
+        "<": T("Condition words", "less than {n} day(s) since {event}", count, n=n, event=event),
+        "<=": T("Condition words", "at most {n} day(s) since {event}", count, n=n, event=event),
+        "==": T("Condition words", "exactly {n} day(s) since {event}", count, n=n, event=event),
+    }
+    return words.get(op)
+
+
+def _count_words(op: str, n: str, count: int, event: str) -> Msg | None:
+    words = {
+        ">": T("Condition words", "{event} more than {n} time(s)", count, n=n, event=event),
+        ">=": T("Condition words", "{event} at least {n} time(s)", count, n=n, event=event),
+        "<": T("Condition words", "{event} fewer than {n} time(s)", count, n=n, event=event),
+        "<=": T("Condition words", "{event} at most {n} time(s)", count, n=n, event=event),
+        "==": T("Condition words", "{event} exactly {n} time(s)", count, n=n, event=event),
+    }
+    return words.get(op)
+
+
+def _event(name: str) -> str:
+    """A known event in the current language (`purchase` in English), others as written."""
+    return event_label(name)
 
 
 def to_words(expr: Expr) -> str:
@@ -1494,7 +1683,7 @@ def _words_phrase(expr: Expr) -> str | None:
         case Membership():
             return _words_membership(expr)
         case Not(operand=Call(func="has_event", arg=event)):
-            return f"{event} never happened"
+            return str(T("Condition words", "{event} never happened", event=_event(event)))
     return None
 
 
@@ -1505,13 +1694,13 @@ def _words_atom(expr: Expr) -> str:
         case FieldRef(name=name):
             return name
         case Call(func="has_event", arg=event):
-            return f"{event} happened"
+            return str(T("Condition words", "{event} happened", event=_event(event)))
         case Call(func="has_tag", arg=tag):
-            return f"tagged {tag}"
+            return str(T("Condition words", "tagged {tag}", tag=tag))
         case Call(func="event_count", arg=event):
-            return f"number of {event}"
+            return str(T("Condition words", "number of {event}", event=_event(event)))
         case Call(func="days_since", arg=event):
-            return f"days since {event}"
+            return str(T("Condition words", "days since {event}", event=_event(event)))
     raise TypeError(f"not an expression node: {expr!r}")
 
 
@@ -1523,18 +1712,23 @@ def _words_compare(compare: Compare) -> str | None:
     if not (isinstance(call, Call) and isinstance(number, Literal) and _is_number(number.value)):
         return None
     n = _words_literal(number.value)
-    if call.func == "days_since" and op in _DAYS_WORDS:
-        return _DAYS_WORDS[op].format(n=n, event=call.arg)
-    if call.func == "event_count" and op in _COUNT_WORDS:
-        times = "time" if number.value == 1 else "times"
-        return _COUNT_WORDS[op].format(n=n, event=call.arg, times=times)
-    return None
+    # The plural form follows the number; a fraction reads like "2" in both languages.
+    count = int(number.value) if float(number.value).is_integer() else 2
+    phrase = None
+    if call.func == "days_since":
+        phrase = _days_words(op, n, abs(count), _event(call.arg))
+    elif call.func == "event_count":
+        phrase = _count_words(op, n, abs(count), _event(call.arg))
+    return str(phrase) if phrase is not None else None
 
 
 def _words_membership(membership: Membership) -> str | None:
     negated = membership.negated
     if is_tag_test(membership):
-        return f"{'not ' if negated else ''}tagged {membership.item.value}"
+        tag = membership.item.value
+        if negated:
+            return str(T("Condition words", "not tagged {tag}", tag=tag))
+        return str(T("Condition words", "tagged {tag}", tag=tag))
     if not isinstance(membership.container, ListLiteral):
         return None
     item = _render(membership.item, words=True)
@@ -1542,23 +1736,41 @@ def _words_membership(membership: Membership) -> str | None:
         item = f"({item})"
     values = [_words_literal(literal.value) for literal in membership.container.items]
     if not values:
-        return f"{item} is {'not ' if negated else ''}in an empty list"
+        if negated:
+            return str(T("Condition words", "{item} is not in an empty list", item=item))
+        return str(T("Condition words", "{item} is in an empty list", item=item))
     if not negated:
-        return f"{item} is {_join(values, 'or')}"
+        if len(values) == 1:
+            return str(T("Condition words", "{item} is {value}", item=item, value=values[0]))
+        return str(
+            T(
+                "Condition words",
+                "{item} is {values} or {last}",
+                item=item,
+                values=", ".join(values[:-1]),
+                last=values[-1],
+            )
+        )
     if len(values) == 1:
-        return f"{item} is not {values[0]}"
+        return str(T("Condition words", "{item} is not {value}", item=item, value=values[0]))
     if len(values) == 2:
-        return f"{item} is neither {values[0]} nor {values[1]}"
-    return f"{item} is none of {', '.join(values)}"
-
-
-def _join(values: list[str], word: str) -> str:
-    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} {word} {values[-1]}"
+        return str(
+            T(
+                "Condition words",
+                "{item} is neither {first} nor {second}",
+                item=item,
+                first=values[0],
+                second=values[1],
+            )
+        )
+    return str(
+        T("Condition words", "{item} is none of {values}", item=item, values=", ".join(values))
+    )
 
 
 def _words_literal(value: object) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return str(T("Condition words", "yes") if value else T("Condition words", "no"))
     if isinstance(value, str):
         return value if value and value == value.strip() else f"“{value}”"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

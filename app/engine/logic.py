@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import networkx as nx
 
 from app.engine import expressions as ex
+from app.engine.catalog import exit_text
 from app.engine.contact_schema import ContactSchema, FieldType
+from app.engine.i18n import Msg, T
 
 if TYPE_CHECKING:
     from app.engine.validation import Context
@@ -459,7 +461,7 @@ class Finding:
     code: str
     node: str
     exit: str
-    message: str
+    message: Msg
 
 
 def logic_findings(ctx: Context) -> list[Finding]:
@@ -477,24 +479,37 @@ def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iter
                 "V402",
                 entry,
                 "next",
-                f"Nobody ever enters through ‘{node.display_title}’: its condition is always false",
+                T(
+                    "V402",
+                    "Nobody ever enters through ‘{step}’: its condition is always false",
+                    step=node.display_title,
+                ),
             )
     for node_id, node in ctx.flow.items():
         if node.type not in ("condition", "switch") or node_id not in facts:
             continue
-        title = f"‘{node.display_title}’"
+        title = node.display_title
         here = exit_facts(reasoner, node, facts[node_id])
         for exit_name, alternatives in here.items():
             if alternatives:
                 continue
-            code, why = "V401", "the conditions contacts passed before already rule it out"
+            code = "V401"
+            why = T("V401", "the conditions contacts passed before already rule it out")
             if not exit_facts(reasoner, node, TOP).get(exit_name):
-                code, why = "V402", "its condition can never lead there, for any contact"
-                if node.type == "condition":
-                    why = f"the condition is always {'false' if exit_name == 'yes' else 'true'}"
-            yield Finding(
-                code, node_id, exit_name, f"The *{exit_name}* exit of {title} is never taken: {why}"
+                code = "V402"
+                why = T("V402", "its condition can never lead there, for any contact")
+                if node.type == "condition" and exit_name == "yes":
+                    why = T("V402", "the condition is always false")
+                elif node.type == "condition":
+                    why = T("V402", "the condition is always true")
+            text = T(
+                "Words",
+                "The *{exit}* exit of ‘{step}’ is never taken: {why}",
+                exit=exit_text(exit_name),
+                step=title,
+                why=why,
             )
+            yield Finding(code, node_id, exit_name, text)
         yield from _overlaps(reasoner, node, facts[node_id])
 
 
@@ -518,8 +533,14 @@ def _overlaps(reasoner: Reasoner, node: Any, facts: Facts) -> Iterator[Finding]:
                     "V403",
                     node.id,
                     later_id,
-                    f"Cases ‘{earlier_id}’ and ‘{later_id}’ of ‘{node.display_title}’ overlap: "
-                    f"contacts matching both always go to ‘{earlier_id}’ (cases are checked in "
-                    "order); make the conditions exclusive",
+                    T(
+                        "V403",
+                        "Cases ‘{earlier}’ and ‘{later}’ of ‘{step}’ overlap: contacts matching "
+                        "both always go to ‘{earlier}’ (cases are checked in order); make the "
+                        "conditions exclusive",
+                        earlier=earlier_id,
+                        later=later_id,
+                        step=node.display_title,
+                    ),
                 )
                 break

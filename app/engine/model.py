@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.catalog import NodeType, node_type
+from app.engine.catalog import NodeType, exit_label, localized_defaults, node_type, type_label
+from app.engine.i18n import T
 
 
 class ModelError(ValueError):
@@ -75,7 +76,7 @@ class Node:
         if self.title:
             return self.title
         spec = self.spec
-        return spec.label if spec else self.type
+        return type_label(spec) if spec else self.type
 
 
 @dataclass(frozen=True, order=True)
@@ -207,19 +208,40 @@ class Scenario:
         """Why a user may not draw this edge, or None: the editor asks before it acts."""
         src, dst = self.nodes.get(source), self.nodes.get(target)
         if src is None or dst is None:
-            return f"there is no step with id ‘{source if src is None else target}’"
+            missing = source if src is None else target
+            return str(T("Connection", "there is no step with id ‘{id}’", id=missing))
         if exit_name not in src.exits:
-            return f"‘{src.display_title}’ has no exit ‘{exit_name}’" + (
-                f" (its exits: {', '.join(src.exits)})" if src.exits else ""
+            return str(
+                T(
+                    "Connection",
+                    "‘{step}’ has no exit ‘{exit}’ (its exits: {exits})",
+                    step=src.display_title,
+                    exit=exit_name,
+                    exits=", ".join(src.exits) or "—",
+                )
             )
         if self.edges_from(source, exit_name):
-            return (
-                f"exit ‘{exit_name}’ of ‘{src.display_title}’ is already connected; "
-                "to send contacts two ways, add an A/B split"
+            return str(
+                T(
+                    "Connection",
+                    "exit ‘{exit}’ of ‘{step}’ is already connected; to send contacts two ways, "
+                    "add an A/B split",
+                    exit=exit_label(exit_name),
+                    step=src.display_title,
+                )
             )
         if not dst.has_input:
-            kind = "an entry" if dst.is_entry else "a note or frame"
-            return f"‘{dst.display_title}’ is {kind}: it has no input"
+            if dst.is_entry:
+                return str(
+                    T("Connection", "‘{step}’ is an entry: it has no input", step=dst.display_title)
+                )
+            return str(
+                T(
+                    "Connection",
+                    "‘{step}’ is a note or frame: it has no input",
+                    step=dst.display_title,
+                )
+            )
         return None
 
     def connect(self, source: str, exit_name: str, target: str) -> Edge:
@@ -299,7 +321,7 @@ def create_node(scenario: Scenario, type_name: str, position: tuple[float, float
     return Node(
         id=scenario.new_node_id(type_name.replace(".", "_")),
         type=type_name,
-        title=spec.label,
-        params=spec.default_params(),
+        title=type_label(spec),
+        params=localized_defaults(spec),
         position=(float(position[0]), float(position[1])),
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 
+from app.engine.i18n import Msg, T
 from app.engine.model import (
     Edge,
     FrequencyCap,
@@ -37,6 +38,11 @@ SCHEMA_PATH = SCHEMAS / "scenario-1.schema.json"
 
 _TOP_KEYS = ("format", "version", "id", "name", "description", "settings", "products", "nodes")
 _KNOWN_TOP_KEYS = frozenset((*_TOP_KEYS, "edges"))
+
+
+def _t(text: Msg) -> str:
+    """A file's problems are shown once, as they are found: in the language of that moment."""
+    return str(text)
 
 
 class ScenarioFileError(Exception):
@@ -76,14 +82,16 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
-        raise ScenarioFileError(f"cannot read the file: {error.strerror}", file=file) from None
+        raise ScenarioFileError(
+            _t(T("File", "cannot read the file: {reason}", reason=error.strerror)), file=file
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ScenarioFileError(
-            "the file is not UTF-8 text (is it a scenario file?)",
+            _t(T("File", "the file is not UTF-8 text (is it a scenario file?)")),
             file=file,
-            where=f"byte {error.start}",
+            where=_t(T("File", "byte {n}", n=error.start)),
         ) from None
     return loads_scenario(text, file=file)
 
@@ -93,12 +101,21 @@ def loads_scenario(text: str, *, file: str | None = None) -> LoadedScenario:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ScenarioFileError(
-            f"this is not valid JSON: {error.msg}",
+            _t(T("File", "this is not valid JSON: {reason}", reason=error.msg)),
             file=file,
-            where=f"line {error.lineno}, column {error.colno}",
+            where=_t(
+                T(
+                    "File",
+                    "line {line}, column {column}",
+                    line=error.lineno,
+                    column=error.colno,
+                )
+            ),
         ) from None
     except (ValueError, RecursionError) as error:  # e.g. a 5,000-digit number, deep nesting
-        raise ScenarioFileError(f"this JSON cannot be read: {error}", file=file) from None
+        raise ScenarioFileError(
+            _t(T("File", "this JSON cannot be read: {reason}", reason=str(error))), file=file
+        ) from None
     return scenario_from_dict(document, file=file)
 
 
@@ -132,8 +149,14 @@ def scenario_from_dict(document: Any, *, file: str | None = None) -> LoadedScena
             issues.append(
                 LoadIssue(
                     f"$.nodes[{index}].type",
-                    f"unknown step type ‘{node.type}’ (made by a newer Voronka?); "
-                    "kept as a placeholder",
+                    _t(
+                        T(
+                            "File",
+                            "unknown step type ‘{type}’ (made by a newer Voronka?); "
+                            "kept as a placeholder",
+                            type=node.type,
+                        )
+                    ),
                     node.id,
                 )
             )
@@ -143,7 +166,8 @@ def scenario_from_dict(document: Any, *, file: str | None = None) -> LoadedScena
         edge = Edge(raw["from"], raw["exit"], raw["to"])
         issues.extend(_edge_issues(scenario, edge, index))
         if edge in scenario.edges:
-            issues.append(LoadIssue(f"$.edges[{index}]", "duplicate connection dropped"))
+            dropped = _t(T("File", "duplicate connection dropped"))
+            issues.append(LoadIssue(f"$.edges[{index}]", dropped))
             continue
         scenario.edges.append(edge)
     return LoadedScenario(scenario, issues)
@@ -151,37 +175,60 @@ def scenario_from_dict(document: Any, *, file: str | None = None) -> LoadedScena
 
 def _check_envelope(document: Any, file: str | None) -> None:
     if not isinstance(document, dict):
+        kind = type(document).__name__ if document is not None else "null"
         raise ScenarioFileError(
-            "a scenario file must hold a JSON object, not "
-            f"{type(document).__name__ if document is not None else 'null'}",
+            _t(T("File", "a scenario file must hold a JSON object, not {kind}", kind=kind)),
             file=file,
             where="$",
         )
     fmt = document.get("format")
     if fmt != FORMAT:
-        found = "no ‘format’ key" if fmt is None else f"its format is ‘{fmt}’"
+        if fmt is None:
+            found = T(
+                "File", "this is not a Voronka scenario (no ‘format’ key; expected ‘{format}’)"
+            )
+        else:
+            found = T(
+                "File",
+                "this is not a Voronka scenario (its format is ‘{found}’; expected ‘{format}’)",
+            )
         raise ScenarioFileError(
-            f"this is not a Voronka scenario ({found}; expected ‘{FORMAT}’)",
+            _t(found.with_args(found=fmt, format=FORMAT)),
             file=file,
             where="$.format",
         )
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ScenarioFileError(
-            f"the format version must be a whole number, found {version!r}",
+            _t(
+                T(
+                    "File",
+                    "the format version must be a whole number, found {found}",
+                    found=repr(version),
+                )
+            ),
             file=file,
             where="$.version",
         )
     if version > VERSION:
         raise ScenarioFileError(
-            f"the file has format version {version}, made by a newer Voronka; "
-            f"this version reads up to {VERSION}",
+            _t(
+                T(
+                    "File",
+                    "the file has format version {version}, made by a newer Voronka; this "
+                    "version reads up to {latest}",
+                    version=version,
+                    latest=VERSION,
+                )
+            ),
             file=file,
             where="$.version",
         )
     if version < 1:
         raise ScenarioFileError(
-            f"format version {version} does not exist", file=file, where="$.version"
+            _t(T("File", "format version {version} does not exist", version=version)),
+            file=file,
+            where="$.version",
         )
 
 
@@ -207,21 +254,31 @@ def _check_schema(document: dict[str, Any], file: str | None) -> None:
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
-        return f"missing key ‘{missing[0]}’" if missing else error.message
+        if not missing:
+            return error.message
+        return _t(T("File", "missing key ‘{key}’", key=missing[0]))
     if error.validator == "type":
-        return f"expected {error.validator_value}, found {json.dumps(error.instance)[:60]}"
+        found = json.dumps(error.instance)[:60]
+        return _t(
+            T("File", "expected {kind}, found {found}", kind=error.validator_value, found=found)
+        )
     if error.validator == "pattern":
-        hint = _PATTERN_HINTS.get(error.validator_value, "it does not have the expected form")
+        hint = _PATTERN_HINTS.get(error.validator_value) or T(
+            "File", "it does not have the expected form"
+        )
         return f"{json.dumps(error.instance, ensure_ascii=False)}: {hint}"
     if error.validator == "additionalProperties":
-        return f"unexpected key: {error.message.split('(')[-1].rstrip(')')}"
+        key = error.message.split("(")[-1].rstrip(")")
+        return _t(T("File", "unexpected key: {key}", key=key))
     return error.message
 
 
 _PATTERN_HINTS = {
-    "^([01][0-9]|2[0-3]):[0-5][0-9]$": "a time must be written as HH:MM, from 00:00 to 23:59",
-    "^[A-Z]{3}$": "a currency is a three-letter ISO code such as RUB, USD or EUR",
-    "^P": "a period is an ISO 8601 duration such as P1D or P7D",
+    "^([01][0-9]|2[0-3]):[0-5][0-9]$": T(
+        "File", "a time must be written as HH:MM, from 00:00 to 23:59"
+    ),
+    "^[A-Z]{3}$": T("File", "a currency is a three-letter ISO code such as RUB, USD or EUR"),
+    "^P": T("File", "a period is an ISO 8601 duration such as P1D or P7D"),
 }
 
 
@@ -230,7 +287,7 @@ def _check_unique_ids(document: dict[str, Any], file: str | None) -> None:
     for index, node in enumerate(document["nodes"]):
         if node["id"] in seen:
             raise ScenarioFileError(
-                f"two steps have the id ‘{node['id']}’; ids must be unique",
+                _t(T("File", "two steps have the id ‘{id}’; ids must be unique", id=node["id"])),
                 file=file,
                 where=f"$.nodes[{index}].id",
             )
@@ -243,19 +300,32 @@ def _edge_issues(scenario: Scenario, edge: Edge, index: int) -> list[LoadIssue]:
     issues = []
     if source is None:
         issues.append(
-            LoadIssue(f"{path}.from", f"the connection starts at a missing step ‘{edge.source}’")
+            LoadIssue(
+                f"{path}.from",
+                _t(T("File", "the connection starts at a missing step ‘{id}’", id=edge.source)),
+            )
         )
     elif edge.exit not in source.exits:
         issues.append(
             LoadIssue(
                 f"{path}.exit",
-                f"‘{source.display_title}’ has no exit ‘{edge.exit}’",
+                _t(
+                    T(
+                        "File",
+                        "‘{step}’ has no exit ‘{exit}’",
+                        step=source.display_title,
+                        exit=edge.exit,
+                    )
+                ),
                 source.id,
             )
         )
     if edge.target not in scenario.nodes:
         issues.append(
-            LoadIssue(f"{path}.to", f"the connection leads to a missing step ‘{edge.target}’")
+            LoadIssue(
+                f"{path}.to",
+                _t(T("File", "the connection leads to a missing step ‘{id}’", id=edge.target)),
+            )
         )
     return issues
 

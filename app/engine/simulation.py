@@ -37,6 +37,7 @@ from app.engine.expressions import (
     evaluate_columns,
     field_column,
 )
+from app.engine.i18n import T
 from app.engine.model import Node, Scenario
 from app.engine.validation import Severity, validate
 
@@ -240,7 +241,9 @@ def compile_plan(scenario: Scenario, schema: ContactSchema = DEFAULT_SCHEMA) -> 
     errors = [p for p in validate(scenario, schema) if p.severity is Severity.ERROR]
     if errors:
         lines = "\n".join(f"- {p.code} {p.node or ''}: {p.message}" for p in errors)
-        raise SimulationError(f"the scenario has errors and cannot be simulated:\n{lines}")
+        raise SimulationError(
+            str(T("Simulation", "the scenario has errors and cannot be simulated:")) + f"\n{lines}"
+        )
     flow = [n.id for n in scenario.flow_nodes()]
     graph = nx.DiGraph()
     graph.add_nodes_from(flow)
@@ -298,7 +301,9 @@ def _parse(text: str) -> Expr | None:
         return None
     parsed = cached_parse(str(text))
     if isinstance(parsed, Exception):  # validation reports it; reaching here is a bug
-        raise SimulationError(f"condition {text!r}: {parsed}")
+        raise SimulationError(
+            str(T("Simulation", "condition {text}: {problem}", text=repr(text), problem=parsed))
+        )
     return parsed
 
 
@@ -458,7 +463,9 @@ def simulate(
     if not isinstance(assumptions, Assumptions):
         assumptions = Assumptions.from_dict(assumptions)
     if horizon_days <= 0 or replications < 1:
-        raise SimulationError("the horizon and the number of replications must be positive")
+        raise SimulationError(
+            str(T("Simulation", "the horizon and the number of replications must be positive"))
+        )
     if start is None:
         start = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     plan = compile_plan(scenario, schema)
@@ -685,7 +692,9 @@ class _Run:
         while any(self.pending.values()):
             passes += 1
             if passes > MAX_STEPS:
-                raise SimulationError("contacts loop through a cycle without time passing")
+                raise SimulationError(
+                    str(T("Simulation", "contacts loop through a cycle without time passing"))
+                )
             for node_id in self.plan.order:
                 batches = self.pending[node_id]
                 if not batches:
@@ -736,7 +745,16 @@ class _Run:
         elif kind == "exit":
             self.final[batch.walk] = self.index[node.id]
         else:
-            raise SimulationError(f"‘{node.id}’ has type ‘{kind}’, which cannot be simulated")
+            raise SimulationError(
+                str(
+                    T(
+                        "Simulation",
+                        "‘{id}’ has type ‘{type}’, which cannot be simulated",
+                        id=node.id,
+                        type=kind,
+                    )
+                )
+            )
 
     def message(self, node: Node, batch: _Batch) -> None:
         channel = str(node.params.get("channel", "email"))

@@ -20,6 +20,8 @@ from app.engine.behaviour import Assumptions
 from app.engine.contact_schema import ContactSchema
 from app.engine.db import contact_schema, open_database, read_columns
 from app.engine.db.models import Contact
+from app.engine.i18n import T, current_locale
+from app.engine.locale_format import format_number
 from app.engine.model import Scenario
 from app.engine.simulation import SimulationResult, simulate
 
@@ -92,7 +94,7 @@ def run_simulation(
     meant for the user, or SimulationCancelled when `progress` raised it.
     """
     report = progress or (lambda _text, _share: None)
-    report("Reading contacts…", 0.0)
+    report(str(T("Simulation", "Reading contacts…")), 0.0)
     engine = open_database(request.database)
     try:
         population = read_population(engine, request.segment)
@@ -102,12 +104,20 @@ def run_simulation(
 
     def replication_done(done: int, _total: int) -> None:
         share = READ_SHARE + (1 - READ_SHARE) * done / total
-        if done < total:
-            text = f"Simulating {population.count:,} contacts"
-            text += f" — run {done + 1} of {total}…" if total > 1 else "…"
+        count = format_number(population.count, current_locale() or "en")
+        if done >= total:
+            text = T("Simulation", "Done")
+        elif total > 1:
+            text = T(
+                "Simulation",
+                "Simulating {count} contacts — run {run} of {total}…",
+                count=count,
+                run=done + 1,
+                total=total,
+            )
         else:
-            text = "Done"
-        report(text, share)
+            text = T("Simulation", "Simulating {count} contacts…", count=count)
+        report(str(text), share)
 
     result = simulate(
         scenario,

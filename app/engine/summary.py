@@ -16,9 +16,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.engine.catalog import choice_label, event_label
 from app.engine.contact_schema import WEEKDAYS
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import ExpressionError, cached_parse, to_words
+from app.engine.i18n import T, current_locale, on_change
+from app.engine.locale_format import format_money
 from app.engine.model import Node, Product, Scenario
 from app.engine.templates import preview_context, sample_contact
 
@@ -27,14 +30,9 @@ QUOTE_LENGTH = 40
 
 _THIN = "\u202f"  # narrow no-break space: digit groups and "10 %" stay on one line
 _MINUS = "\u2212"
-_CHANNELS = {"email": "E-mail", "sms": "SMS", "messenger": "Messenger", "vk": "VK", "push": "Push"}
+_CHANNELS = frozenset({"email", "sms", "messenger", "vk", "push"})
 _TITLED_CHANNELS = frozenset({"email", "push"})  # the others send no subject, whatever is set
-_OUTCOMES = {
-    "converted": "Converted",
-    "lost": "Lost",
-    "unsubscribed": "Unsubscribed",
-    "disqualified": "Disqualified",
-}
+_OUTCOMES = frozenset({"converted", "lost", "unsubscribed", "disqualified"})
 _SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 _PREFIX_SYMBOLS = frozenset({"USD", "EUR"})
 _TAG = re.compile(r"\{\{(.*?)\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -49,7 +47,7 @@ def summarize(node: Node, scenario: Scenario) -> str:
     """A short line (at most MAX_LENGTH characters, never empty) from the step's params."""
     describe = _DESCRIBERS.get(node.type)
     if describe is None:
-        line = f"Unknown type ‘{_text(node.type) or '?'}’"
+        line = str(T("Summary", "Unknown type ‘{type}’", type=_text(node.type) or "?"))
     else:
         params = node.params if isinstance(node.params, Mapping) else {}
         line = describe(params, scenario) or "?"
@@ -69,10 +67,11 @@ def _message(params: Params, scenario: Scenario) -> str:
 def _offer(params: Params, scenario: Scenario) -> str:
     product_id = _text(params.get("product"))
     if not product_id:
-        return f"{_channel(params)} · ⚠ no product"
+        return f"{_channel(params)} · ⚠ {T('Summary', 'no product')}"
     product = scenario.product(product_id)
     if product is None:
-        return f"{_channel(params)} · ⚠ unknown product ‘{product_id}’"
+        unknown = T("Summary", "unknown product ‘{id}’", id=product_id)
+        return f"{_channel(params)} · ⚠ {unknown}"
     discount = _number(params.get("discount"))
     off = f" {_MINUS}{_amount(discount)}{_THIN}%" if discount else ""
     head = f"{_channel(params)} · "
@@ -85,28 +84,30 @@ def _wait(params: Params, scenario: Scenario) -> str:
         hours = (
             f"{_text(params.get('window_start')) or '?'}–{_text(params.get('window_end')) or '?'}"
         )
-        return " ".join(
-            part for part in ("Until", _weekdays(params.get("window_days")), hours) if part
-        )
-    return f"Wait {_duration(params.get('duration'))}"
+        days = _weekdays(params.get("window_days"))
+        if days:
+            return str(T("Summary", "Until {days} {hours}", days=days, hours=hours))
+        return str(T("Summary", "Until {hours}", hours=hours))
+    return str(T("Summary", "Wait {time}", time=_duration(params.get("duration"))))
 
 
 def _wait_event(params: Params, scenario: Scenario) -> str:
     event = _event(params.get("event"))
     if params.get("timeout") in (None, ""):
-        return f"Wait for {event}, no timeout"
-    return f"Wait {_duration(params.get('timeout'))} for {event}"
+        return str(T("Summary", "Wait for {event}, no timeout", event=event))
+    time = _duration(params.get("timeout"))
+    return str(T("Summary", "Wait {time} for {event}", time=time, event=event))
 
 
 def _condition(params: Params, scenario: Scenario) -> str:
-    return _condition_words(params.get("condition")) or "⚠ no condition"
+    return _condition_words(params.get("condition")) or f"⚠ {T('Summary', 'no condition')}"
 
 
 def _switch(params: Params, scenario: Scenario) -> str:
     cases = len(_items(params.get("cases")))
     if not cases:
-        return "else only"
-    return f"{cases} case{'' if cases == 1 else 's'} + else"
+        return str(T("Summary", "else only"))
+    return str(T("Summary", "%n case(s) + else", cases))
 
 
 def _split(params: Params, scenario: Scenario) -> str:
@@ -114,18 +115,23 @@ def _split(params: Params, scenario: Scenario) -> str:
         f"{_text(v.get('label')) or _text(v.get('id')) or '?'} {_percent(v.get('weight'))}"
         for v in _items(params.get("variants"))
     ]
-    return " · ".join(variants) or "⚠ no variants"
+    return " · ".join(variants) or f"⚠ {T('Summary', 'no variants')}"
 
 
 def _entry_segment(params: Params, scenario: Scenario) -> str:
-    return _condition_words(params.get("condition")) or "All contacts"
+    return _condition_words(params.get("condition")) or str(T("Summary", "All contacts"))
 
 
 def _entry_event(params: Params, scenario: Scenario) -> str:
-    line = f"When {_event(params.get('event'))}"
+    event = _event(params.get("event"))
+    line = str(T("Summary", "When {event}", event=event))
     if params.get("event") == "inactive":
         days = _number(params.get("inactive_days"))
-        line += f" {_amount(days) if days is not None else '?'} days"
+        if days is None:
+            line = str(T("Summary", "When {event} ? days", event=event))
+        else:
+            count = int(days) if float(days).is_integer() else 2
+            line = str(T("Summary", "When {event} {n} day(s)", count, event=event, n=_amount(days)))
     condition = _condition_words(params.get("condition"))
     return f"{line} · {condition}" if condition else line
 
@@ -135,14 +141,15 @@ def _update(params: Params, scenario: Scenario) -> str:
     tag, value = _text(params.get("tag")) or "?", _text(params.get("value")) or "?"
     match action:
         case "add_tag":
-            return f"Add tag {tag}"
+            return str(T("Summary", "Add tag {tag}", tag=tag))
         case "remove_tag":
-            return f"Remove tag {tag}"
+            return str(T("Summary", "Remove tag {tag}", tag=tag))
         case "set_attribute":
-            return f"Set {_text(params.get('attribute')) or '?'} = {value}"
+            name = _text(params.get("attribute")) or "?"
+            return str(T("Summary", "Set {name} = {value}", name=name, value=value))
         case "set_crm_stage":
-            return f"CRM stage → {value}"
-    return f"⚠ unknown action ‘{_text(action) or '?'}’"
+            return str(T("Summary", "CRM stage → {value}", value=value))
+    return f"⚠ {T('Summary', 'unknown action ‘{action}’', action=_text(action) or '?')}"
 
 
 def _notify(params: Params, scenario: Scenario) -> str:
@@ -152,8 +159,10 @@ def _notify(params: Params, scenario: Scenario) -> str:
             host = urlsplit(_text(params.get("url"))).hostname
         except ValueError:  # e.g. an unclosed [ of an IPv6 address
             host = None
-        return f"Webhook · {host}" if host else "Webhook"
-    line = {"manager": "Notify manager", "crm_task": "CRM task"}.get(_text(kind), "Notify")
+        webhook = T("Summary", "Webhook")
+        return f"{webhook} · {host}" if host else str(webhook)
+    lines = {"manager": T("Summary", "Notify manager"), "crm_task": T("Summary", "CRM task")}
+    line = str(lines.get(_text(kind), T("Summary", "Notify")))
     assignee = _text(params.get("assignee"))
     return f"{line} · {assignee}" if assignee else line
 
@@ -169,16 +178,16 @@ def _goal(params: Params, scenario: Scenario) -> str:
 def _exit(params: Params, scenario: Scenario) -> str:
     outcome = params.get("outcome")
     if outcome == "handoff":
-        return f"Handed to {_text(params.get('handoff_to')) or '?'}"
+        return str(T("Summary", "Handed to {id}", id=_text(params.get("handoff_to")) or "?"))
     if isinstance(outcome, str) and outcome in _OUTCOMES:
-        return _OUTCOMES[outcome]
-    return f"⚠ unknown outcome ‘{_text(outcome) or '?'}’"
+        return choice_label(outcome)
+    return f"⚠ {T('Summary', 'unknown outcome ‘{outcome}’', outcome=_text(outcome) or '?')}"
 
 
 def _annotation(params: Params, scenario: Scenario) -> str:
     text = params.get("text")
     lines = text.splitlines() if isinstance(text, str) else []
-    return next((_text(line) for line in lines if line.strip()), "(no text)")
+    return next((_text(line) for line in lines if line.strip()), str(T("Summary", "(no text)")))
 
 
 _DESCRIBERS: dict[str, Callable[[Params, Scenario], str]] = {
@@ -211,7 +220,7 @@ def channel_name(channel: Any) -> str:
 def _channel(params: Params) -> str:
     channel = params.get("channel")
     if isinstance(channel, str) and channel in _CHANNELS:
-        return _CHANNELS[channel]
+        return choice_label(channel)
     return _clip(_text(channel), 16) or "?"
 
 
@@ -229,7 +238,9 @@ def _message_text(params: Params, scenario: Scenario, product: Product | None) -
         scenario_name=_text(scenario.name),
     )
     text = _text(_TAG.sub(lambda match: _fill(match, context), source))
-    return f"‘{_clip(text, QUOTE_LENGTH)}’" if text else "⚠ no text"
+    if not text:
+        return f"⚠ {T('Summary', 'no text')}"
+    return str(T("Quote", "‘{text}’", text=_clip(text, QUOTE_LENGTH)))
 
 
 def _sample_product(product: Product | None) -> dict[str, Any] | None:
@@ -278,12 +289,14 @@ def _condition_words(text: Any) -> str:
     return _words(text)
 
 
+@on_change
 @lru_cache(maxsize=4096)
 def _words(text: str) -> str:
-    """Cached by text: every card shows its condition, and the canvas redraws them often."""
+    """Cached by text: every card shows its condition, and the canvas redraws them often
+    (`on_change` empties the cache when the language changes)."""
     parsed = cached_parse(text)
     if isinstance(parsed, ExpressionError):
-        return "⚠ cannot read condition"
+        return f"⚠ {T('Summary', 'cannot read condition')}"
     return to_words(parsed)
 
 
@@ -295,7 +308,7 @@ def _duration(value: Any) -> str:
 
 
 def _event(value: Any) -> str:
-    return _text(value).replace("_", " ") or "?"
+    return event_label(_text(value)) or "?"
 
 
 def _weekdays(value: Any) -> str:
@@ -312,12 +325,23 @@ def _weekdays(value: Any) -> str:
         else:
             runs.append([day])
     names = [
-        f"{WEEKDAYS[r[0]].title()}–{WEEKDAYS[r[-1]].title()}"
-        if len(r) > 2
-        else ", ".join(WEEKDAYS[d].title() for d in r)
-        for r in runs
+        f"{_day(r[0])}–{_day(r[-1])}" if len(r) > 2 else ", ".join(_day(d) for d in r) for r in runs
     ]
     return ", ".join(names)
+
+
+def _day(index: int) -> str:
+    """`Mon`…`Sun` in the current language."""
+    names = (
+        T("Weekday", "Mon"),
+        T("Weekday", "Tue"),
+        T("Weekday", "Wed"),
+        T("Weekday", "Thu"),
+        T("Weekday", "Fri"),
+        T("Weekday", "Sat"),
+        T("Weekday", "Sun"),
+    )
+    return str(names[index])
 
 
 def _percent(value: Any) -> str:
@@ -326,8 +350,12 @@ def _percent(value: Any) -> str:
 
 
 def _money(amount: float, currency: Any) -> str:
-    """`4 990 ₽`, `$4 990`, `€4 990`, `4 990 KZT`, with thin spaces between digit groups."""
+    """`4 990 ₽`, `$4 990`, `€4 990`, `4 990 KZT`, with thin spaces between digit groups; in
+    the current locale's way once one is chosen (`₽4,990` in English)."""
     code = currency.upper() if isinstance(currency, str) else ""
+    locale = current_locale()
+    if locale:
+        return format_money(amount, code or "RUB", locale) if code else _amount(amount)
     digits = _amount(amount, grouped=True)
     if code in _PREFIX_SYMBOLS:
         return f"{_SYMBOLS[code]}{digits}"

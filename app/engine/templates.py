@@ -30,9 +30,8 @@ import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from string import Template as _Wording
 from typing import Any, Literal
 
 from jinja2 import (
@@ -49,6 +48,8 @@ from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
+from app.engine.i18n import Msg, T, Tpl, current_locale
+from app.engine.locale_format import format_money
 from app.engine.model import Product
 
 CONTEXT_NAMES: tuple[str, ...] = (
@@ -70,13 +71,25 @@ _MAX_POWER_BITS = 10_000
 class TemplateError(Exception):
     """A template that cannot be parsed or rendered, in words a marketer can act on."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: Msg | str, line: int | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
         self.line = line
 
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def located(self) -> Msg | str:
+        return _on_line(self.text, self.line)
+
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return str(self.located)
+
+
+def _on_line(text: Msg | str, line: int | None) -> Msg | str:
+    return T("Template", "line {line}: {message}", line=line, message=text) if line else text
 
 
 @dataclass(frozen=True)
@@ -94,12 +107,20 @@ class TemplateIssue:
     """One problem `check_template` found; `name` is the variable or path as written."""
 
     kind: IssueKind
-    message: str
+    text: Msg | str
     line: int | None
     name: str | None = None
 
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def located(self) -> Msg | str:
+        return _on_line(self.text, self.line)
+
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return str(self.located)
 
 
 # --- the sandbox -------------------------------------------------------------------------------
@@ -154,9 +175,10 @@ class _Unset(StrictUndefined):
                 path = f"{owner}[{name}]"
             else:
                 path = f"{owner}.{name}"
-            hint = f"‘{path}’ is not set"
             if path.startswith("contact."):
-                hint += " for this contact"
+                hint = str(T("Template", "‘{path}’ is not set for this contact", path=path))
+            else:
+                hint = str(T("Template", "‘{path}’ is not set", path=path))
         super().__init__(hint, obj, name, exc)
 
 
@@ -175,7 +197,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         if isinstance(obj, Undefined):
             return obj  # `''.__class__.__mro__` was refused at `__class__`: say that one
-        return self.undefined(f"using ‘{attribute}’", obj=obj, name=attribute, exc=SecurityError)
+        hint = str(T("Template", "using ‘{name}’", name=attribute))
+        return self.undefined(hint, obj=obj, name=attribute, exc=SecurityError)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and _power_too_big(left, right):
@@ -206,26 +229,16 @@ def _blank_none(value: Any) -> Any:
     return "" if value is None else value
 
 
-def money(value: Any, currency: str = "RUB") -> str:
-    """``1 234 ₽``, ``$1,234.50``, ``€1,234``: whole amounts without decimals, as prices are
-    quoted. Other currencies are written the Russian way with their code: ``1 234 KZT``."""
+def money(value: Any, currency: str = "RUB", locale: str | None = None) -> str:
+    """``1 234 ₽``, ``$1,234.50``: whole amounts without decimals, as prices are quoted, in
+    the given locale's convention, else the current one (`app.engine.i18n.install`), else the
+    currency's own: ``1 234 ₽``, ``$1,234``, ``1 234 KZT``."""
     try:
-        amount = Decimal(str(value))
-        if not amount.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        raise ValueError(f"money: ‘{value}’ is not an amount") from None
-    amount = amount.quantize(Decimal("0.01"), ROUND_HALF_UP)
-    places = 0 if amount == amount.to_integral_value() else 2
-    digits = f"{abs(amount):,.{places}f}"
-    sign = "-" if amount < 0 else ""
-    code = currency.upper()
-    if code == "USD":
-        return f"{sign}${digits}"
-    if code == "EUR":
-        return f"{sign}€{digits}"
-    digits = digits.replace(",", _NBSP).replace(".", ",")
-    return f"{sign}{digits}{_NBSP}{'₽' if code == 'RUB' else code}"
+        return format_money(value, currency, locale or current_locale())
+    except ValueError:
+        raise ValueError(
+            str(T("Template", "money: ‘{value}’ is not an amount", value=value))
+        ) from None
 
 
 _ENV = _Sandbox(
@@ -244,80 +257,97 @@ _ENV.filters["money"] = money
 _TOKEN_WORDS = {
     "end of print statement": "}}",
     "end of statement block": "%}",
-    "end of template": "the end of the template",
+    "end of template": Tpl("Template", "the end of the template"),
 }
-_SYNTAX_WORDING: tuple[tuple[re.Pattern[str], _Wording], ...] = tuple(
-    (re.compile(pattern, re.DOTALL), _Wording(wording))
+_SYNTAX_WORDING: tuple[tuple[re.Pattern[str], Msg], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), wording)
     for pattern, wording in (
         (
             r"unexpected end of template, expected 'end of print statement'\.",
-            'the tag is not closed — add "}}"',
+            Tpl("Template", 'the tag is not closed — add "}}"'),
         ),
         (
             r"unexpected end of template, expected 'end of statement block'\.",
-            'the tag is not closed — add "%}"',
+            Tpl("Template", 'the tag is not closed — add "%}"'),
         ),
         (
             r"unexpected 'end of template'",
-            'the template ends inside a tag — close it with "}}" or "%}"',
+            Tpl("Template", 'the template ends inside a tag — close it with "}}" or "%}"'),
         ),
         (
             r"Unexpected end of template\..*The innermost block that needs to be closed is "
             r"'(?P<block>\w+)'\.",
-            "{% ${block} %} is not closed — add {% end${block} %}",
+            Tpl("Template", "{% ${block} %} is not closed — add {% end${block} %}"),
         ),
         (
             r"Encountered unknown tag '(?P<tag>\w+)'\..*The innermost block that needs to be "
             r"closed is '(?P<block>\w+)'\.",
-            "{% ${tag} %} does not belong here: {% ${block} %} is still open — "
-            "close it with {% end${block} %}",
+            Tpl(
+                "Template",
+                "{% ${tag} %} does not belong here: {% ${block} %} is still open — "
+                "close it with {% end${block} %}",
+            ),
         ),
         (
             r"Encountered unknown tag '(?P<tag>end\w+|else|elif)'\.",
-            "{% ${tag} %} has no matching opening tag",
+            Tpl("Template", "{% ${tag} %} has no matching opening tag"),
         ),
-        (r"Encountered unknown tag '(?P<tag>\w+)'\.", "there is no tag {% ${tag} %}"),
-        (r"No filter named '(?P<name>\w+)'\.", "there is no filter ‘${name}’"),
-        (r"No test named '(?P<name>\w+)'\.", "there is no test ‘${name}’"),
+        (
+            r"Encountered unknown tag '(?P<tag>\w+)'\.",
+            Tpl("Template", "there is no tag {% ${tag} %}"),
+        ),
+        (r"No filter named '(?P<name>\w+)'\.", Tpl("Template", "there is no filter ‘${name}’")),
+        (r"No test named '(?P<name>\w+)'\.", Tpl("Template", "there is no test ‘${name}’")),
         (
             r"expected token 'end of print statement', got '(?P<found>.+)'",
-            'unexpected ‘${found}’ — is "}}" missing before it?',
+            Tpl("Template", 'unexpected ‘${found}’ — is "}}" missing before it?'),
         ),
         (
             r"expected token 'end of statement block', got '(?P<found>.+)'",
-            'unexpected ‘${found}’ — is "%}" missing before it?',
+            Tpl("Template", 'unexpected ‘${found}’ — is "%}" missing before it?'),
         ),
-        (r"Expected an expression, got '(?P<found>.+)'", "a value is missing before ‘${found}’"),
+        (
+            r"Expected an expression, got '(?P<found>.+)'",
+            Tpl("Template", "a value is missing before ‘${found}’"),
+        ),
         (
             r"unexpected char (?P<outer>['\"])(?P<quote>['\"])(?P=outer) at \d+",
-            "a quoted text is not closed — add the closing ${quote}",
+            Tpl("Template", "a quoted text is not closed — add the closing ${quote}"),
         ),
         (
             r"unexpected char (?P<outer>['\"])(?P<char>.+)(?P=outer) at \d+",
-            "‘${char}’ cannot be used here",
+            Tpl("Template", "‘${char}’ cannot be used here"),
         ),
         (
             r"unexpected '(?P<found>.+)', expected '(?P<closer>.)'",
-            'a bracket is not closed — add "${closer}"',
+            Tpl("Template", 'a bracket is not closed — add "${closer}"'),
         ),
-        (r"unexpected '(?P<found>.+)'", "unexpected ‘${found}’"),
-        (r"Missing end of comment tag", 'the comment is not closed — add "#}"'),
-        (r"Missing end of raw directive", "{% raw %} is not closed — add {% endraw %}"),
-        (r"expected name or number", 'a name is missing after "."'),
-        (r"tag name expected", 'a tag name is missing after "{%"'),
+        (r"unexpected '(?P<found>.+)'", Tpl("Template", "unexpected ‘${found}’")),
+        (r"Missing end of comment tag", Tpl("Template", 'the comment is not closed — add "#}"')),
+        (
+            r"Missing end of raw directive",
+            Tpl("Template", "{% raw %} is not closed — add {% endraw %}"),
+        ),
+        (r"expected name or number", Tpl("Template", 'a name is missing after "."')),
+        (r"tag name expected", Tpl("Template", 'a tag name is missing after "{%"')),
     )
 )
 
 
-def _syntax_message(exc: TemplateSyntaxError, text: str) -> str:
+def _syntax_message(exc: TemplateSyntaxError, text: str) -> Msg | str:
+    """Jinja2's message in a marketer's words; one this table does not know stays as it is."""
     message = exc.message or str(exc)
     if message == "unexpected '}'":
-        return f'the tag is not closed — add "{_missing_closer(text, exc.lineno)}"'
+        return Tpl(
+            "Template",
+            'the tag is not closed — add "${closer}"',
+            closer=_missing_closer(text, exc.lineno),
+        )
     for pattern, wording in _SYNTAX_WORDING:
         match = pattern.fullmatch(message)
         if match:
             words = {key: _TOKEN_WORDS.get(word, word) for key, word in match.groupdict().items()}
-            return wording.substitute(words)
+            return wording.with_args(**words)
     return message
 
 
@@ -438,7 +468,7 @@ def check_template(
     try:
         paths = _read_paths(_parse(text))
     except TemplateError as exc:
-        return [TemplateIssue("syntax", exc.message, exc.line)]
+        return [TemplateIssue("syntax", exc.text, exc.line)]
     issues: list[TemplateIssue] = []
     reported: set[str] = set()
     for path, line in sorted(paths.items(), key=lambda item: (item[1], item[0])):
@@ -464,29 +494,52 @@ def check_template(
     return issues
 
 
-def _not_an_offer(name: str) -> str:
-    return (
-        f"‘{name}’ is known only in a Product offer step; this step offers no product — "
-        "write the product's name in the text, or make the step an offer"
+def _not_an_offer(name: str) -> Msg:
+    return T(
+        "Template",
+        "‘{name}’ is known only in a Product offer step; this step offers no product — "
+        "write the product's name in the text, or make the step an offer",
+        name=name,
     )
 
 
-def _unknown_variable(name: str) -> str:
+def _unknown_variable(name: str) -> Msg:
     close = difflib.get_close_matches(name, CONTEXT_NAMES, n=1)
     if close:
-        return f"‘{name}’ is not a template variable — did you mean ‘{close[0]}’?"
-    return f"‘{name}’ is not a template variable; use one of: {', '.join(CONTEXT_NAMES)}"
+        return T(
+            "Template",
+            "‘{name}’ is not a template variable — did you mean ‘{close}’?",
+            name=name,
+            close=close[0],
+        )
+    return T(
+        "Template",
+        "‘{name}’ is not a template variable; use one of: {names}",
+        name=name,
+        names=", ".join(CONTEXT_NAMES),
+    )
 
 
-def _unknown_field(field: str, schema: ContactSchema) -> str:
+def _unknown_field(field: str, schema: ContactSchema) -> Msg:
     if field in schema.custom_attributes:
-        return f"‘{field}’ is a custom attribute — write contact.attributes.{field}"
+        return T(
+            "Template",
+            "‘{field}’ is a custom attribute — write contact.attributes.{field}",
+            field=field,
+        )
     close = difflib.get_close_matches(field, schema.field_names(), n=1)
     if close:
-        return f"‘contact.{field}’ is not a contact field — did you mean ‘contact.{close[0]}’?"
-    return (
-        f"‘contact.{field}’ is not a contact field; "
-        f"custom attributes are read as contact.attributes.{field}"
+        return T(
+            "Template",
+            "‘contact.{field}’ is not a contact field — did you mean ‘contact.{close}’?",
+            field=field,
+            close=close[0],
+        )
+    return T(
+        "Template",
+        "‘contact.{field}’ is not a contact field; "
+        "custom attributes are read as contact.attributes.{field}",
+        field=field,
     )
 
 
@@ -502,14 +555,20 @@ def render(text: str, context: Mapping[str, Any]) -> str:
         raise TemplateError(_render_message(exc), _template_line(exc)) from exc
 
 
-def _render_message(exc: Exception) -> str:
+def _render_message(exc: Exception) -> Msg | str:
     if isinstance(exc, UndefinedError):
         return str(exc)  # `_Unset` already names the missing path
     if isinstance(exc, SecurityError):
-        return f"the template tried something that is not allowed: {exc}"
+        return T(
+            "Template", "the template tried something that is not allowed: {error}", error=str(exc)
+        )
     if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    return f"the template could not be filled in: {str(exc) or type(exc).__name__}"
+        return T("Template", "division by zero")
+    return T(
+        "Template",
+        "the template could not be filled in: {error}",
+        error=str(exc) or type(exc).__name__,
+    )
 
 
 def _template_line(exc: BaseException) -> int | None:

@@ -19,11 +19,23 @@ from typing import Any
 import networkx as nx
 
 from app.engine import expressions, templates
-from app.engine.catalog import MESSAGE_TYPES, WAIT_TYPES, NodeType, ParamKind, ParamSpec
+from app.engine.catalog import (
+    MESSAGE_TYPES,
+    WAIT_TYPES,
+    NodeType,
+    ParamKind,
+    ParamSpec,
+    channel_text,
+    choice_text,
+    event_text,
+    exit_text,
+    param_text,
+)
 from app.engine.contact_schema import CHANNELS, DEFAULT_SCHEMA, ContactSchema
 from app.engine.durations import DurationError, duration_words, parse_duration
 from app.engine.expressions import cached_parse
 from app.engine.gc_pause import cycle_collector_paused
+from app.engine.i18n import Msg, T, english, localized
 from app.engine.logic import Finding, logic_findings
 from app.engine.model import Edge, Node, Scenario
 
@@ -36,12 +48,25 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
+    """`text` keeps the rule's template and arguments (a `Msg`), so it is shown in the
+    language of whoever reads it; `message` is that text in the current language."""
+
     code: str
     severity: Severity
-    message: str
+    text: Msg | str
     node: str | None = None
     exit: str | None = None
     edge: Edge | None = None
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def english_message(self) -> str:
+        """The text in English whatever the interface language: machine-read files (runtime
+        JSON, conformance vectors) must not change with the reader's locale."""
+        return self.text.render(english) if isinstance(self.text, Msg) else self.text
 
     def to_dict(self) -> dict[str, str | None]:
         return {
@@ -59,6 +84,10 @@ class Rule:
     severity: Severity
     title: str
     check: Callable[[Context], Iterable[Problem]]
+
+    @property
+    def display_title(self) -> str:
+        return localized("Rule", self.title)
 
 
 RULES: list[Rule] = []
@@ -87,7 +116,7 @@ class Context:
     def problem(
         self,
         code: str,
-        message: str,
+        message: Msg,
         node: str | None = None,
         exit: str | None = None,
         edge: Edge | None = None,
@@ -193,40 +222,50 @@ def validate(scenario: Scenario, contact_schema: ContactSchema = DEFAULT_SCHEMA)
 # --- wording -------------------------------------------------------------------------------
 
 
-def _q(node: Node) -> str:
-    return f"‘{node.display_title}’"
+def _q(node: Node) -> Msg:
+    return T("Quote", "‘{text}’", text=node.display_title)
 
 
-def _event_words(event: object) -> str:
-    return str(event or "the event").replace("_", " ")
+def _event_words(event: object) -> Msg | str:
+    return event_text(event) if isinstance(event, str) and event else T("Words", "the event")
 
 
-def _exit_meaning(node: Node, exit_name: str) -> str:
+def _exit_meaning(node: Node, exit_name: str) -> Msg:
     """Who takes an exit, so a dangling exit reads as the people it loses."""
     params = node.params
     if node.type == "wait_event":
         event = _event_words(params.get("event"))
         if exit_name == "timeout":
-            timeout = params.get("timeout")
             try:
-                within = f" within {duration_words(parse_duration(timeout))}"
+                within = duration_words(parse_duration(params.get("timeout")))
             except DurationError:
-                within = " in time"
-            return f"contacts without ‘{event}’{within}"
-        return f"contacts with ‘{event}’"
+                return T("Exit meaning", "contacts without ‘{event}’ in time", event=event)
+            return T(
+                "Exit meaning", "contacts without ‘{event}’ within {time}", event=event, time=within
+            )
+        return T("Exit meaning", "contacts with ‘{event}’", event=event)
+    key = (node.type, exit_name)
+    if key in (("message", "failed"), ("offer", "failed")):
+        if node.type == "offer":
+            return T(
+                "Exit meaning",
+                "contacts the offer cannot reach (no consent, no address, not delivered)",
+            )
+        return T(
+            "Exit meaning",
+            "contacts the message cannot reach (no consent, no address, not delivered)",
+        )
     meanings = {
-        ("message", "failed"): "contacts the message cannot reach (no consent, no address, "
-        "not delivered)",
-        ("offer", "failed"): "contacts the offer cannot reach (no consent, no address, "
-        "not delivered)",
-        ("message", "sent"): "contacts who got the message",
-        ("offer", "sent"): "contacts who got the offer",
-        ("condition", "yes"): "contacts for whom the condition holds",
-        ("condition", "no"): "contacts for whom the condition does not hold",
-        ("notify", "failed"): "contacts whose notification failed",
-        ("switch", "else"): "contacts matching no case",
+        ("message", "sent"): T("Exit meaning", "contacts who got the message"),
+        ("offer", "sent"): T("Exit meaning", "contacts who got the offer"),
+        ("condition", "yes"): T("Exit meaning", "contacts for whom the condition holds"),
+        ("condition", "no"): T("Exit meaning", "contacts for whom the condition does not hold"),
+        ("notify", "failed"): T("Exit meaning", "contacts whose notification failed"),
+        ("switch", "else"): T("Exit meaning", "contacts matching no case"),
     }
-    return meanings.get((node.type, exit_name), f"contacts leaving by ‘{exit_name}’")
+    return meanings.get(key) or T(
+        "Exit meaning", "contacts leaving by ‘{exit}’", exit=exit_text(exit_name)
+    )
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -237,8 +276,11 @@ def _no_entry(ctx: Context) -> Iterator[Problem]:
     if not ctx.entries:
         yield ctx.problem(
             "V101",
-            "The scenario has no entry: add a Segment entry or an Event trigger so contacts "
-            "can come in",
+            T(
+                "V101",
+                "The scenario has no entry: add a Segment entry or an Event trigger so contacts "
+                "can come in",
+            ),
         )
 
 
@@ -253,8 +295,13 @@ def _dangling_exit(ctx: Context) -> Iterator[Problem]:
                 continue  # V110 says it in the switch's terms
             yield ctx.problem(
                 "V102",
-                f"{_q(node)} has no step after *{exit_name}*: "
-                f"{_exit_meaning(node, exit_name)} go nowhere",
+                T(
+                    "V102",
+                    "{step} has no step after *{exit}*: {who} go nowhere",
+                    step=_q(node),
+                    exit=exit_text(exit_name),
+                    who=_exit_meaning(node, exit_name),
+                ),
                 node.id,
                 exit_name,
             )
@@ -270,8 +317,14 @@ def _fan_out(ctx: Context) -> Iterator[Problem]:
             node = ctx.scenario.nodes[source]
             yield ctx.problem(
                 "V103",
-                f"*{exit_name}* of {_q(node)} leads to {count} steps; a contact can only take "
-                "one way — use an A/B split to divide contacts",
+                T(
+                    "V103",
+                    "*{exit}* of {step} leads to %n steps; a contact can only take one way — "
+                    "use an A/B split to divide contacts",
+                    count,
+                    exit=exit_text(exit_name),
+                    step=_q(node),
+                ),
                 source,
                 exit_name if exit_name in node.exits else None,  # else V106 names the exit
             )
@@ -282,14 +335,23 @@ def _edge_into_entry(ctx: Context) -> Iterator[Problem]:
     for edge in ctx.scenario.edges:
         target = ctx.scenario.nodes.get(edge.target)
         if target is not None and not target.has_input:
-            kind = "an entry" if target.is_entry else "a note or frame"
-            yield ctx.problem(
-                "V104",
-                f"{_q(target)} is {kind} and cannot be entered from another step; "
-                f"remove the connection from ‘{edge.source}’",
-                target.id,
-                edge=edge,
-            )
+            if target.is_entry:
+                text = T(
+                    "V104",
+                    "{step} is an entry and cannot be entered from another step; "
+                    "remove the connection from ‘{source}’",
+                    step=_q(target),
+                    source=edge.source,
+                )
+            else:
+                text = T(
+                    "V104",
+                    "{step} is a note or frame and cannot be entered from another step; "
+                    "remove the connection from ‘{source}’",
+                    step=_q(target),
+                    source=edge.source,
+                )
+            yield ctx.problem("V104", text, target.id, edge=edge)
 
 
 @rule("V105", Severity.ERROR, "A connection names a step that does not exist")
@@ -301,8 +363,15 @@ def _edge_missing_node(ctx: Context) -> Iterator[Problem]:
             if end not in nodes:
                 yield ctx.problem(
                     "V105",
-                    f"A connection {edge.source}.{edge.exit} → {edge.target} names ‘{end}’, "
-                    "which does not exist",
+                    T(
+                        "V105",
+                        "A connection {source}.{exit} → {target} names ‘{missing}’, "
+                        "which does not exist",
+                        source=edge.source,
+                        exit=edge.exit,
+                        target=edge.target,
+                        missing=end,
+                    ),
                     edge.source if source is not None else None,
                     edge.exit if source is not None and edge.exit in source.exits else None,
                     edge=edge,
@@ -314,11 +383,17 @@ def _edge_missing_exit(ctx: Context) -> Iterator[Problem]:
     for edge in ctx.scenario.edges:
         source = ctx.scenario.nodes.get(edge.source)
         if source is not None and edge.exit not in source.exits:
-            exits = ", ".join(source.exits) or "none"
+            exits = ", ".join(source.exits) or T("Words", "none")
             yield ctx.problem(
                 "V106",
-                f"{_q(source)} has no exit ‘{edge.exit}’ (its exits: {exits}); "
-                "reconnect or remove that connection",
+                T(
+                    "V106",
+                    "{step} has no exit ‘{exit}’ (its exits: {exits}); "
+                    "reconnect or remove that connection",
+                    step=_q(source),
+                    exit=edge.exit,
+                    exits=exits,
+                ),
                 source.id,
                 edge=edge,
             )
@@ -332,7 +407,11 @@ def _unreachable(ctx: Context) -> Iterator[Problem]:
         if node.id not in ctx.reachable:
             yield ctx.problem(
                 "V107",
-                f"No contact can reach {_q(node)}: no path from an entry leads to it",
+                T(
+                    "V107",
+                    "No contact can reach {step}: no path from an entry leads to it",
+                    step=_q(node),
+                ),
                 node.id,
             )
 
@@ -345,12 +424,20 @@ def _trap(ctx: Context) -> Iterator[Problem]:
             continue
         if any((node.id, x) not in connected for x in node.exits):
             continue  # the dangling exit (V102) is the cause to fix
-        yield ctx.problem(
-            "V108",
-            f"Contacts who reach {_q(node)} can never leave: no path from it leads to an Exit"
-            + (" (they loop forever)" if _in_cycle(ctx.graph, node.id) else ""),
-            node.id,
-        )
+        if _in_cycle(ctx.graph, node.id):
+            text = T(
+                "V108",
+                "Contacts who reach {step} can never leave: no path from it leads to an Exit "
+                "(they loop forever)",
+                step=_q(node),
+            )
+        else:
+            text = T(
+                "V108",
+                "Contacts who reach {step} can never leave: no path from it leads to an Exit",
+                step=_q(node),
+            )
+        yield ctx.problem("V108", text, node.id)
 
 
 def _in_cycle(graph: nx.DiGraph, node_id: str) -> bool:
@@ -364,11 +451,16 @@ def _instant_loop(ctx: Context) -> Iterator[Problem]:
     waits = {n.id for n in ctx.flow.values() if n.type in WAIT_TYPES}
     for component in _waitless_cycles(ctx.graph, waits):
         names = sorted(component)
-        titles = ", ".join(_q(ctx.flow[n]) for n in names[:4]) + ("…" if len(names) > 4 else "")
+        titles = ", ".join(str(_q(ctx.flow[n])) for n in names[:4])
+        titles += "…" if len(names) > 4 else ""
         yield ctx.problem(
             "V109",
-            f"Contacts would loop instantly and forever through {titles}: add a Wait "
-            "or Wait for event inside the loop",
+            T(
+                "V109",
+                "Contacts would loop instantly and forever through {steps}: add a Wait "
+                "or Wait for event inside the loop",
+                steps=titles,
+            ),
             names[0],
         )
 
@@ -395,8 +487,13 @@ def _switch_else(ctx: Context) -> Iterator[Problem]:
         if node.type == "switch" and (node.id, "else") not in connected:
             yield ctx.problem(
                 "V110",
-                f"{_q(node)} has no step after *else*: contacts matching none of its cases "
-                "go nowhere",
+                T(
+                    "V110",
+                    "{step} has no step after *{exit}*: contacts matching none of its cases "
+                    "go nowhere",
+                    step=_q(node),
+                    exit=exit_text("else"),
+                ),
                 node.id,
                 "else",
             )
@@ -410,7 +507,9 @@ def _split_weights(ctx: Context) -> Iterator[Problem]:
         variants = node.params.get("variants")
         if not isinstance(variants, list) or len(variants) < 2:
             yield ctx.problem(
-                "V111", f"{_q(node)} needs at least two variants to split contacts", node.id
+                "V111",
+                T("V111", "{step} needs at least two variants to split contacts", step=_q(node)),
+                node.id,
             )
             continue
         total = 0.0
@@ -421,8 +520,14 @@ def _split_weights(ctx: Context) -> Iterator[Problem]:
                 label = variant.get("id", "?") if isinstance(variant, dict) else "?"
                 yield ctx.problem(
                     "V111",
-                    f"Variant ‘{label}’ of {_q(node)} has weight {raw!r}: "
-                    "every variant needs a weight above 0",
+                    T(
+                        "V111",
+                        "Variant ‘{variant}’ of {step} has weight {weight}: "
+                        "every variant needs a weight above 0",
+                        variant=label,
+                        step=_q(node),
+                        weight=repr(raw),
+                    ),
                     node.id,
                     label if label in node.exits else None,
                 )
@@ -431,7 +536,12 @@ def _split_weights(ctx: Context) -> Iterator[Problem]:
         if abs(total - 100) > 1e-9:
             yield ctx.problem(
                 "V111",
-                f"The weights of {_q(node)} add up to {total:g}, not 100",
+                T(
+                    "V111",
+                    "The weights of {step} add up to {total:g}, not 100",
+                    step=_q(node),
+                    total=total,
+                ),
                 node.id,
             )
 
@@ -444,25 +554,45 @@ def _item_ids(ctx: Context) -> Iterator[Problem]:
             continue
         items = node.params.get(key)
         if not isinstance(items, list):
-            yield ctx.problem("V112", f"{_q(node)} has no list of {key}", node.id)
+            if key == "cases":
+                text = T("V112", "{step} has no list of cases", step=_q(node))
+            else:
+                text = T("V112", "{step} has no list of variants", step=_q(node))
+            yield ctx.problem("V112", text, node.id)
             continue
+        if key == "cases":
+            item_of = T("V112", "Case {index} of {step} has no id")
+        else:
+            item_of = T("V112", "Variant {index} of {step} has no id")
         seen: set[str] = set()
         for index, item in enumerate(items, 1):
             item_id = item.get("id") if isinstance(item, dict) else None
             if not isinstance(item_id, str) or not item_id:
-                yield ctx.problem("V112", f"Item {index} of {_q(node)} {key} has no id", node.id)
+                yield ctx.problem(
+                    "V112",
+                    item_of.with_args(index=index, step=_q(node)),
+                    node.id,
+                )
             elif node.type == "switch" and item_id == "else":
                 yield ctx.problem(
                     "V112",
-                    f"{_q(node)} has a case with the id ‘else’, which is reserved for contacts "
-                    "matching no case; rename the case",
+                    T(
+                        "V112",
+                        "{step} has a case with the id ‘else’, which is reserved for contacts "
+                        "matching no case; rename the case",
+                        step=_q(node),
+                    ),
                     node.id,
                 )
             elif item_id in seen:
                 yield ctx.problem(
                     "V112",
-                    f"{_q(node)} uses the id ‘{item_id}’ twice; each of its {key} needs its "
-                    "own exit",
+                    T(
+                        "V112",
+                        "{step} uses the id ‘{id}’ twice; each case or variant needs its own exit",
+                        step=_q(node),
+                        id=item_id,
+                    ),
                     node.id,
                 )
             else:
@@ -475,8 +605,12 @@ def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
         if node.type == "wait_event" and not node.params.get("timeout"):
             yield ctx.problem(
                 "V113",
-                f"{_q(node)} has no timeout: contacts who never "
-                f"‘{_event_words(node.params.get('event'))}’ would wait forever",
+                T(
+                    "V113",
+                    "{step} has no timeout: contacts without ‘{event}’ would wait forever",
+                    step=_q(node),
+                    event=_event_words(node.params.get("event")),
+                ),
                 node.id,
             )
 
@@ -490,11 +624,15 @@ def _durations(ctx: Context) -> Iterator[Problem]:
             try:
                 parse_duration(value)
             except DurationError as error:
-                yield ctx.problem("V114", f"{_q(node)}, {param.label}: {error}", node.id)
+                yield ctx.problem("V114", _where(node, param, error.text), node.id)
         if param.kind is ParamKind.TIME and value not in (None, "") and not _is_time(value):
             yield ctx.problem(
                 "V114",
-                f"{_q(node)}, {param.label}: ‘{value}’ is not a time; write it as HH:MM",
+                _where(
+                    node,
+                    param,
+                    T("V114", "‘{value}’ is not a time; write it as HH:MM", value=value),
+                ),
                 node.id,
             )
     cap = ctx.scenario.settings.frequency_cap
@@ -502,7 +640,10 @@ def _durations(ctx: Context) -> Iterator[Problem]:
         try:
             parse_duration(cap.per)
         except DurationError as error:
-            yield ctx.problem("V114", f"Scenario settings, frequency cap period: {error}")
+            yield ctx.problem(
+                "V114",
+                T("V114", "Scenario settings, frequency cap period: {error}", error=error.text),
+            )
 
 
 def _is_time(value: object) -> bool:
@@ -518,8 +659,13 @@ def _placeholders(ctx: Context) -> Iterator[Problem]:
         if node.is_placeholder:
             yield ctx.problem(
                 "V115",
-                f"{_q(node)} has the unknown type ‘{node.type}’ (made by a newer Voronka?); "
-                "it is kept but cannot run — replace it with a known step",
+                T(
+                    "V115",
+                    "{step} has the unknown type ‘{type}’ (made by a newer Voronka?); "
+                    "it is kept but cannot run — replace it with a known step",
+                    step=_q(node),
+                    type=node.type,
+                ),
                 node.id,
             )
 
@@ -527,27 +673,44 @@ def _placeholders(ctx: Context) -> Iterator[Problem]:
 @rule("V116", Severity.ERROR, "A parameter is missing or out of range")
 def _param_values(ctx: Context) -> Iterator[Problem]:
     for node, param, value in ctx.param_values:
-        where = f"{_q(node)}, {param.label}"
         if param.kind is ParamKind.CHOICE and value is not None and param.choices:
             if value not in param.choices and param.name not in ("event",):
-                yield ctx.problem(
+                text = T(
                     "V116",
-                    f"{where}: ‘{value}’ is not one of {', '.join(param.choices)}",
-                    node.id,
+                    "‘{value}’ is not one of {choices}",
+                    value=value,
+                    choices=", ".join(param.choices),
                 )
+                yield ctx.problem("V116", _where(node, param, text), node.id)
         elif param.kind in (ParamKind.NUMBER, ParamKind.INTEGER) and value is not None:
             number = _real(value)
             if number is None:
-                yield ctx.problem("V116", f"{where}: {value!r} is not a number", node.id)
+                text = T("V116", "{value} is not a number", value=repr(value))
+                yield ctx.problem("V116", _where(node, param, text), node.id)
             elif (param.minimum is not None and number < param.minimum) or (
                 param.maximum is not None and number > param.maximum
             ):
-                bounds = f"from {param.minimum:g}" + (
-                    f" to {param.maximum:g}" if param.maximum is not None else ""
-                )
-                yield ctx.problem(
-                    "V116", f"{where}: {number:g} is out of range ({bounds})", node.id
-                )
+                if param.maximum is None:
+                    text = T(
+                        "V116",
+                        "{value:g} is out of range (from {low:g})",
+                        value=number,
+                        low=param.minimum,
+                    )
+                else:
+                    text = T(
+                        "V116",
+                        "{value:g} is out of range (from {low:g} to {high:g})",
+                        value=number,
+                        low=param.minimum,
+                        high=param.maximum,
+                    )
+                yield ctx.problem("V116", _where(node, param, text), node.id)
+
+
+def _where(node: Node, param: ParamSpec, what: Msg | str) -> Msg:
+    """`‘Reminder’, Subject: …`: the step and the field a problem is in."""
+    return T("Words", "{step}, {field}: {what}", step=_q(node), field=param_text(param), what=what)
 
 
 def _real(value: object) -> float | None:
@@ -565,18 +728,22 @@ def _real(value: object) -> float | None:
 # --- content -------------------------------------------------------------------------------
 
 
-def _conditions_of(node: Node) -> Iterator[tuple[str, str]]:
+def _conditions_of(node: Node) -> Iterator[tuple[Msg, str]]:
     """(label, text) of every condition a node holds: its own and each switch case's."""
     if node.type in ("condition", "entry.segment", "entry.event"):
         text = node.params.get("condition")
         if isinstance(text, str) and (text.strip() or node.type == "condition"):
-            yield "Condition", text
+            yield T("Words", "Condition"), text
     elif node.type == "switch":
         cases = node.params.get("cases")
         for index, case in enumerate(cases if isinstance(cases, list) else [], 1):
             if isinstance(case, dict):
-                label = case.get("label") or case.get("id") or f"case {index}"
-                yield f"case ‘{label}’", str(case.get("condition") or "")
+                label = case.get("label") or case.get("id") or str(index)
+                yield T("Words", "case ‘{case}’", case=label), str(case.get("condition") or "")
+
+
+def _in(node: Node, label: Msg, what: Msg | str) -> Msg:
+    return T("Words", "{step}, {field}: {what}", step=_q(node), field=label, what=what)
 
 
 @rule("V201", Severity.ERROR, "A condition cannot be read")
@@ -584,11 +751,12 @@ def _condition_syntax(ctx: Context) -> Iterator[Problem]:
     for node in ctx.flow.values():
         for label, text in _conditions_of(node):
             if not text.strip():
-                yield ctx.problem("V201", f"{_q(node)}, {label}: the condition is empty", node.id)
+                empty = T("V201", "the condition is empty")
+                yield ctx.problem("V201", _in(node, label, empty), node.id)
                 continue
             parsed = cached_parse(text)
             if isinstance(parsed, expressions.ExpressionError):
-                yield ctx.problem("V201", f"{_q(node)}, {label}: {parsed}", node.id)
+                yield ctx.problem("V201", _in(node, label, parsed.located), node.id)
 
 
 @lru_cache(maxsize=4096)
@@ -634,7 +802,7 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
                 )
                 yield ctx.problem(
                     "V202",
-                    f"{_q(node)}, {label}: {issue.message}",
+                    _in(node, label, issue.text),
                     node.id,
                     severity=Severity.WARNING if soft else Severity.ERROR,
                 )
@@ -646,7 +814,7 @@ def _templates(ctx: Context) -> Iterator[Problem]:
         if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
             continue
         for issue in _template_issues(text, ctx.schema, node.type == "offer"):
-            yield ctx.problem("V203", f"{_q(node)}, {param.label}: {issue}", node.id)
+            yield ctx.problem("V203", _where(node, param, issue.located), node.id)
 
 
 @rule("V204", Severity.ERROR, "An event is unknown")
@@ -655,12 +823,18 @@ def _events(ctx: Context) -> Iterator[Problem]:
         if node.type in ("entry.event", "wait_event"):
             event = node.params.get("event")
             if not event:
-                yield ctx.problem("V204", f"{_q(node)} does not say which event", node.id)
+                yield ctx.problem(
+                    "V204", T("V204", "{step} does not say which event", step=_q(node)), node.id
+                )
             elif not isinstance(event, str) or event not in ctx.schema.events:
                 yield ctx.problem(
                     "V204",
-                    f"{_q(node)} uses the event ‘{event}’, which the contact database does "
-                    "not know",
+                    T(
+                        "V204",
+                        "{step} uses the event ‘{event}’, which the contact database does not know",
+                        step=_q(node),
+                        event=event,
+                    ),
                     node.id,
                 )
 
@@ -672,11 +846,18 @@ def _offer_product(ctx: Context) -> Iterator[Problem]:
             continue
         product = node.params.get("product")
         if not product:
-            yield ctx.problem("V205", f"{_q(node)} offers no product: choose one", node.id)
+            yield ctx.problem(
+                "V205", T("V205", "{step} offers no product: choose one", step=_q(node)), node.id
+            )
         elif ctx.scenario.product(product) is None:
             yield ctx.problem(
                 "V205",
-                f"{_q(node)} offers ‘{product}’, which is not in the scenario's products",
+                T(
+                    "V205",
+                    "{step} offers ‘{product}’, which is not in the scenario's products",
+                    step=_q(node),
+                    product=product,
+                ),
                 node.id,
             )
 
@@ -688,15 +869,27 @@ def _message_content(ctx: Context) -> Iterator[Problem]:
             continue
         channel = node.params.get("channel")
         if channel not in CHANNELS:
-            yield ctx.problem(
-                "V206",
-                f"{_q(node)} has "
-                + (f"the unknown channel ‘{channel}’" if channel else "no channel")
-                + f"; choose one of {', '.join(CHANNELS)}",
-                node.id,
-            )
+            choices = ", ".join(CHANNELS)
+            if channel:
+                text = T(
+                    "V206",
+                    "{step} has the unknown channel ‘{channel}’; choose one of {choices}",
+                    step=_q(node),
+                    channel=channel,
+                    choices=choices,
+                )
+            else:
+                text = T(
+                    "V206",
+                    "{step} has no channel; choose one of {choices}",
+                    step=_q(node),
+                    choices=choices,
+                )
+            yield ctx.problem("V206", text, node.id)
         if not str(node.params.get("body") or "").strip():
-            yield ctx.problem("V206", f"{_q(node)} has no text to send", node.id)
+            yield ctx.problem(
+                "V206", T("V206", "{step} has no text to send", step=_q(node)), node.id
+            )
 
 
 @rule("V207", Severity.WARNING, "A discount is above the scenario's limit")
@@ -707,7 +900,13 @@ def _discount_limit(ctx: Context) -> Iterator[Problem]:
         if node.type == "offer" and discount is not None and discount > limit:
             yield ctx.problem(
                 "V207",
-                f"{_q(node)} gives {discount:g} % off, above the scenario's limit of {limit:g} %",
+                T(
+                    "V207",
+                    "{step} gives {discount:g} % off, above the scenario's limit of {limit:g} %",
+                    step=_q(node),
+                    discount=discount,
+                    limit=limit,
+                ),
                 node.id,
             )
 
@@ -760,9 +959,15 @@ def _frequency_cap(ctx: Context) -> Iterator[Problem]:
                     reported.add(node_id)
                     yield ctx.problem(
                         "V301",
-                        f"{_q(node)} can be the {count}th message within "
-                        f"{duration_words(window)}, above the frequency cap of {cap.messages}: "
-                        "add a wait before it",
+                        T(
+                            "V301",
+                            "{step} can be message number {count} within {period}, above the "
+                            "frequency cap of {cap}: add a wait before it",
+                            step=_q(node),
+                            count=count,
+                            period=duration_words(window),
+                            cap=cap.messages,
+                        ),
                         node_id,
                     )
                 continue
@@ -778,8 +983,14 @@ def _quiet_hours(ctx: Context) -> Iterator[Problem]:
     for node_id in _unscheduled_messages(ctx, quiet.start, quiet.end):
         yield ctx.problem(
             "V302",
-            f"{_q(ctx.flow[node_id])} can go out during quiet hours ({quiet.start}–{quiet.end}): "
-            "put a Wait until a send window on the way to it",
+            T(
+                "V302",
+                "{step} can go out during quiet hours ({start}–{end}): put a Wait until a send "
+                "window on the way to it",
+                step=_q(ctx.flow[node_id]),
+                start=quiet.start,
+                end=quiet.end,
+            ),
             node_id,
         )
 
@@ -855,7 +1066,11 @@ def _trailing_wait(ctx: Context) -> Iterator[Problem]:
         if targets and all(t.type == "exit" for t in targets):
             yield ctx.problem(
                 "V303",
-                f"{_q(node)} is followed only by an Exit: it just delays leaving; remove it",
+                T(
+                    "V303",
+                    "{step} is followed only by an Exit: it just delays leaving; remove it",
+                    step=_q(node),
+                ),
                 node.id,
             )
 
@@ -892,13 +1107,19 @@ def _no_conversion(ctx: Context) -> Iterator[Problem]:
     if not converted:
         yield ctx.problem(
             "V501",
-            "No path ends at an Exit with outcome ‘converted’: the funnel never counts a success",
+            T(
+                "V501",
+                "No path ends at an Exit with outcome ‘{outcome}’: the funnel never counts "
+                "a success",
+                outcome=choice_text("converted"),
+            ),
         )
 
 
-def _other_channels(node: Node) -> str:
+def _other_channels(node: Node) -> Msg:
     others = [c for c in ("email", "push", "sms", "messenger") if c != node.params.get("channel")]
-    return " or ".join(("e-mail" if c == "email" else c) for c in others[:2])
+    first, second = (channel_text(c) for c in others[:2])
+    return T("Words", "{first} or {second}", first=first, second=second)
 
 
 @rule("V502", Severity.WARNING, "A failed SMS or messenger message gives up on the contact")
@@ -911,8 +1132,13 @@ def _failed_gives_up(ctx: Context) -> Iterator[Problem]:
             if target is not None and target.type == "exit":
                 yield ctx.problem(
                     "V502",
-                    f"When {_q(node)} fails, the contact leaves at once, though it may be "
-                    f"reachable by {_other_channels(node)}: try another channel before giving up",
+                    T(
+                        "V502",
+                        "When {step} fails, the contact leaves at once, though it may be "
+                        "reachable by {channels}: try another channel before giving up",
+                        step=_q(node),
+                        channels=_other_channels(node),
+                    ),
                     node.id,
                     "failed",
                 )

@@ -51,7 +51,8 @@ def export_runtime(scenario: Scenario, schema: ContactSchema = DEFAULT_SCHEMA) -
         "states": {n.id: _state(n, targets, schema) for n in flow},
         "dependencies": _dependencies(flow),
         "warnings": [
-            {"code": p.code, "node": p.node, "exit": p.exit, "message": p.message} for p in problems
+            {"code": p.code, "node": p.node, "exit": p.exit, "message": p.english_message}
+            for p in problems
         ],
     }
     document["scenario"]["content_hash"] = content_hash(document)

@@ -8,28 +8,32 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from app.engine.behaviour import AFTER_MESSAGE, DELIVERY, Assumptions
+from app.engine.catalog import choice_label
 from app.engine.contact_schema import CHANNELS
 
 COLUMNS = (
-    ("deliver", "Delivered"),
-    ("opened", "Opened"),
-    ("clicked", "Clicked"),
-    ("purchase", "Bought"),
-    ("purchase_after_offer", "Bought (offer)"),
-    ("replied", "Replied"),
+    ("deliver", QT_TRANSLATE_NOOP("AssumptionsTable", "Delivered")),
+    ("opened", QT_TRANSLATE_NOOP("AssumptionsTable", "Opened")),
+    ("clicked", QT_TRANSLATE_NOOP("AssumptionsTable", "Clicked")),
+    ("purchase", QT_TRANSLATE_NOOP("AssumptionsTable", "Bought")),
+    ("purchase_after_offer", QT_TRANSLATE_NOOP("AssumptionsTable", "Bought (offer)")),
+    ("replied", QT_TRANSLATE_NOOP("AssumptionsTable", "Replied")),
 )
-CHANNEL_NAMES = {
-    "email": "E-mail",
-    "sms": "SMS",
-    "messenger": "Messenger",
-    "vk": "VK",
-    "push": "Push",
-}
+
+
+def row_title(title: str) -> str:
+    return QCoreApplication.translate("AssumptionsTable", title)
+
+
+def channel_name(channel: str) -> str:
+    return choice_label(channel)
+
+
 DEFAULT_COLOUR = QColor("#7A8699")
 
 
@@ -40,7 +44,9 @@ def default_value(channel: str, key: str) -> float:
 
 
 def percent_text(value: float) -> str:
-    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + " %"
+    """`5.3 %` / `5,3 %`: the locale's decimal mark, no trailing zeros."""
+    point = QLocale().decimalPoint()
+    return QLocale().toString(value * 100, "f", 1).rstrip("0").rstrip(point) + " %"
 
 
 def parse_percent(text: str) -> float | None:
@@ -63,16 +69,18 @@ class AssumptionsTable(QTableWidget):
         # Behaviours down, channels across: five short channel names fit a narrow dock.
         super().__init__(len(COLUMNS), len(CHANNELS), parent)
         self.assumptions = Assumptions()
-        self.setVerticalHeaderLabels([title for _, title in COLUMNS])
-        self.setHorizontalHeaderLabels([CHANNEL_NAMES.get(c, c) for c in CHANNELS])
+        self.setVerticalHeaderLabels([row_title(title) for _, title in COLUMNS])
+        self.setHorizontalHeaderLabels([channel_name(c) for c in CHANNELS])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setToolTip(
-            "Share of contacts who do this within a wait-for-event's timeout after a message on "
-            "the channel. Grey: published benchmark (docs/SIMULATION.md); bold: your figure. "
-            "Clear a cell to go back to the benchmark."
+            self.tr(
+                "Share of contacts who do this within a wait-for-event's timeout after a message "
+                "on the channel. Grey: published benchmark (docs/SIMULATION.md); bold: your "
+                "figure. Clear a cell to go back to the benchmark."
+            )
         )
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
@@ -112,8 +120,9 @@ class AssumptionsTable(QTableWidget):
         value = None if not text else parse_percent(text)
         if text and value is None:
             self.rejected.emit(
-                f"{CHANNEL_NAMES.get(channel, channel)} · {title}: ‘{text}’ is not "
-                "a percentage between 0 and 100"
+                self.tr(
+                    "{channel} · {what}: ‘{text}’ is not a percentage between 0 and 100"
+                ).format(channel=channel_name(channel), what=row_title(title), text=text)
             )
             self.set_assumptions(self.assumptions)
             return
@@ -124,4 +133,9 @@ class AssumptionsTable(QTableWidget):
         if not overrides:
             updated.channels.pop(channel, None)
         self.set_assumptions(updated)
-        self.changed.emit(updated, f"Set {CHANNEL_NAMES.get(channel, channel)} {title.lower()}")
+        self.changed.emit(
+            updated,
+            self.tr("Set {channel}: {what}").format(
+                channel=channel_name(channel), what=row_title(title).lower()
+            ),
+        )

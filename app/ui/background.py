@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from app.engine.behaviour import AssumptionError
 from app.engine.db import DatabaseError, DemoError
@@ -53,7 +53,8 @@ class _Worker(QObject):
             self.failed.emit(str(error))
         except Exception as error:  # a bug: say so plainly, keep the details for a report
             traceback.print_exc()
-            self.failed.emit(f"Unexpected error ({type(error).__name__}): {error}")
+            words = QCoreApplication.translate("Background", "Unexpected error ({kind}): {error}")
+            self.failed.emit(words.format(kind=type(error).__name__, error=error))
         else:
             self.succeeded.emit(result)
 

@@ -11,7 +11,7 @@ import html
 from datetime import datetime
 
 import sqlalchemy as sa
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,12 +30,15 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
+from app.engine.catalog import choice_label, exit_label
 from app.engine.db import DatabaseError, contact_record, contact_schema, open_database
 from app.engine.db.models import Contact
 from app.engine.model import Scenario
 from app.engine.runtime import Runtime, Step, Walk
 from app.engine.simulation import SimulationError
 from app.engine.simulation_job import Population, SimulationRequest
+from app.engine.templates import money
+from app.i18n import plural
 
 SEARCH_LIMIT = 50
 SEARCH_DELAY_MS = 250
@@ -82,9 +85,20 @@ def position_in_base(engine: Engine, contact_id: int) -> int:
         )
 
 
+def _when(moment: datetime) -> str:
+    """A step's simulated time in the locale's short date and time."""
+    return QLocale().toString(QDateTime(moment), QLocale.FormatType.ShortFormat)
+
+
 def contact_label(contact: Contact) -> str:
-    name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or "(no name)"
-    address = contact.email or contact.phone or "no address"
+    name = " ".join(p for p in (contact.first_name, contact.last_name) if p) or (
+        QCoreApplication.translate("ContactPreviewDialog", "(no name)")
+    )
+    address = (
+        contact.email
+        or contact.phone
+        or QCoreApplication.translate("ContactPreviewDialog", "no address")
+    )
     return f"{name} — {address}"
 
 
@@ -101,7 +115,7 @@ class ContactPreviewDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Preview as contact")
+        self.setWindowTitle(self.tr("Preview as contact"))
         self.resize(1100, 640)
         self.scenario = scenario
         self.request = request
@@ -122,13 +136,20 @@ class ContactPreviewDialog(QDialog):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        settings = (
-            f"Seed {self.request.seed} · {self.request.horizon_days} days from "
-            f"{(self.request.start or datetime.now()).date().isoformat()}"
+        days = self.request.horizon_days
+        start = (self.request.start or datetime.now()).date()
+        settings = self.tr("Seed {seed} · {days} from {start}").format(
+            seed=self.request.seed,
+            days=plural(self.tr("%n day(s)", "", days), days),
+            start=QLocale().toString(start, QLocale.FormatType.ShortFormat),
         )
         if self.request.segment:
-            settings += f" · segment: {self.request.segment}"
-        header = QLabel(f"The path the simulation gives one contact. {settings}.")
+            settings += " · " + self.tr("segment: {segment}").format(segment=self.request.segment)
+        header = QLabel(
+            self.tr("The path the simulation gives one contact. {settings}.").format(
+                settings=settings
+            )
+        )
         header.setWordWrap(True)
         layout.addWidget(header)
         splitter = QSplitter()
@@ -136,14 +157,14 @@ class ContactPreviewDialog(QDialog):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search by name, e-mail or phone")
+        self.search.setPlaceholderText(self.tr("Search by name, e-mail or phone"))
         self.search.setClearButtonEnabled(True)
         self.results = QListWidget()
         self.results.currentItemChanged.connect(self._contact_chosen)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.results)
         self.steps = QTreeWidget()
-        self.steps.setHeaderLabels(["When", "Step", "Exit"])
+        self.steps.setHeaderLabels([self.tr("When"), self.tr("Step"), self.tr("Exit")])
         self.steps.setRootIsDecorated(False)
         self.steps.currentItemChanged.connect(self._step_chosen)
         self.message = QTextBrowser()
@@ -174,9 +195,11 @@ class ContactPreviewDialog(QDialog):
             item.setData(ROLE_ID, contact.id)
             self.results.addItem(item)
         if not found:
-            self.notice.setText("No contact matches.")
+            self.notice.setText(self.tr("No contact matches."))
         elif len(found) == SEARCH_LIMIT:
-            self.notice.setText(f"The first {SEARCH_LIMIT} matches; type more to narrow.")
+            self.notice.setText(
+                self.tr("The first {n} matches; type more to narrow.").format(n=SEARCH_LIMIT)
+            )
         else:
             self.notice.setText("")
 
@@ -193,7 +216,9 @@ class ContactPreviewDialog(QDialog):
         if index is None:
             index = position_in_base(self.engine, contact_id)
             if request.segment:
-                note = "Not in the segment of the run; shown as if the segment let everyone in. "
+                note = self.tr(
+                    "Not in the segment of the run; shown as if the segment let everyone in. "
+                )
         record = load_record(self.engine, contact_id)
         schema = (
             self.population.schema if self.population is not None else contact_schema(self.engine)
@@ -209,7 +234,7 @@ class ContactPreviewDialog(QDialog):
         try:
             self.walks = runtime.walks(record, index)
         except SimulationError as error:
-            self.notice.setText(f"Cannot walk this contact: {error}")
+            self.notice.setText(self.tr("Cannot walk this contact: {reason}").format(reason=error))
             return
         self.steps.clear()
         path: list[str] = []
@@ -217,12 +242,14 @@ class ContactPreviewDialog(QDialog):
             entry = self.scenario.nodes.get(walk.entry)
             title = entry.display_title if entry else walk.entry
             if not walk.entered:
-                self._add_row("—", f"Does not enter at ‘{title}’", "", None)
+                self._add_row(
+                    "—", self.tr("Does not enter at ‘{step}’").format(step=title), "", None
+                )
                 continue
             for step in walk.steps:
                 node = self.scenario.nodes.get(step.node)
                 self._add_row(
-                    step.time.strftime("%Y-%m-%d %H:%M"),
+                    _when(step.time),
                     node.display_title if node else step.node,
                     self._exit_text(step, walk),
                     step,
@@ -235,12 +262,14 @@ class ContactPreviewDialog(QDialog):
 
     def _exit_text(self, step: Step, walk: Walk) -> str:
         if step.exit is not None:
-            return step.exit
+            return exit_label(step.exit)
         if walk.waiting and step is walk.steps[-1]:
-            return "still waiting at the horizon"
+            return self.tr("still waiting at the horizon")
         node = self.scenario.nodes.get(step.node)
         outcome = node.params.get("outcome") if node is not None else None
-        return f"left: {outcome}" if outcome else "left"
+        if isinstance(outcome, str) and outcome:
+            return self.tr("left: {outcome}").format(outcome=choice_label(outcome))
+        return self.tr("left")
 
     def _add_row(self, when: str, title: str, exit_text: str, step: Step | None) -> None:
         item = QTreeWidgetItem([when, title, exit_text])
@@ -254,13 +283,18 @@ class ContactPreviewDialog(QDialog):
     def _summary(self) -> str:
         entered = [w for w in self.walks if w.entered]
         if not entered:
-            return "This contact does not enter the funnel in the simulated period."
+            return self.tr("This contact does not enter the funnel in the simulated period.")
         revenue = sum(w.revenue for w in entered)
         stages = [s for w in entered for s in w.stages]
-        parts = [f"{sum(len(w.steps) for w in entered)} steps"]
-        parts.append(f"converted: {', '.join(stages)}" if stages else "no conversion")
+        count = sum(len(w.steps) for w in entered)
+        parts = [plural(self.tr("%n step(s)", "", count), count)]
+        if stages:
+            parts.append(self.tr("converted: {stages}").format(stages=", ".join(stages)))
+        else:
+            parts.append(self.tr("no conversion"))
         if revenue:
-            parts.append(f"revenue {revenue:,.0f} {self.scenario.settings.currency}")
+            amount = money(round(revenue), self.scenario.settings.currency)
+            parts.append(self.tr("revenue {amount}").format(amount=amount))
         return " · ".join(parts) + "."
 
     def _step_chosen(self, item: QTreeWidgetItem | None, _previous=None) -> None:
@@ -270,9 +304,12 @@ class ContactPreviewDialog(QDialog):
             return
         node = self.scenario.nodes.get(step.node)
         title = html.escape(node.display_title if node else step.node)
-        parts = [f"<h3>{title}</h3>", f"<p style='color:#5F6B7A'>{step.time:%Y-%m-%d %H:%M}"]
+        parts = [f"<h3>{title}</h3>", f"<p style='color:#5F6B7A'>{_when(step.time)}"]
         if step.exit:
-            parts.append(f" · exit <b>{html.escape(step.exit)}</b>")
+            exit_text = self.tr("exit {exit}").format(
+                exit=f"<b>{html.escape(exit_label(step.exit))}</b>"
+            )
+            parts.append(f" · {exit_text}")
         parts.append("</p>")
         if step.body is not None or step.subject is not None:
             parts.append(f"<p><b>{html.escape((step.channel or '').upper())}</b></p>")

@@ -14,7 +14,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QLocale,
+    QObject,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,21 +59,32 @@ from PySide6.QtWidgets import (
 from app.canvas.style import THEMES
 from app.document import EditorDocument
 from app.engine import expressions
-from app.engine.catalog import ParamKind, ParamSpec
+from app.engine.catalog import (
+    ParamKind,
+    ParamSpec,
+    choice_label,
+    param_help,
+    param_label,
+    type_help,
+    type_label,
+)
 from app.engine.contact_schema import DEFAULT_SCHEMA, WEEKDAYS
 from app.engine.durations import DurationError, duration_words, parse_duration
+from app.engine.i18n import localized
 from app.engine.model import FrequencyCap, Node, Product, QuietHours
 from app.engine.templates import TemplateError, check_template, money, parse_template
 from app.ui.icons import UNKNOWN_COLOR, category_color, node_type_icon
 from app.ui.node_assumption import NODE_KEYS, NodeAssumptionBox
 from app.ui.tooltips import category_title, param_tooltip
 
-EMPTY_HINT = (
-    "Select a step to edit it. Drag steps from the palette; press Tab on the canvas to search."
+EMPTY_HINT = QT_TRANSLATE_NOOP(
+    "Inspector",
+    "Select a step to edit it. Drag steps from the palette; press Tab on the canvas to search.",
 )
-PLACEHOLDER_HELP = (
+PLACEHOLDER_HELP = QT_TRANSLATE_NOOP(
+    "Inspector",
     "This step was made by a newer Voronka or another tool. Its settings are kept as they are; "
-    "replace it with a known step to run the scenario."
+    "replace it with a known step to run the scenario.",
 )
 MUTED = THEMES["light"].muted_text.name()
 ERROR = THEMES["light"].error.name()
@@ -71,8 +92,6 @@ WARNING = "#9A5B00"  # the theme's amber is for fills; this one is readable as t
 TONES = {"muted": MUTED, "error": ERROR, "warning": WARNING}
 ROLE_ITEM = Qt.ItemDataRole.UserRole
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_ACRONYMS = {"sms": "SMS", "vk": "VK", "crm": "CRM", "nps": "NPS", "url": "URL", "email": "e-mail"}
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _BIG = 1e9
 CURRENCIES = ("RUB", "USD", "EUR", "KZT", "BYN", "UAH", "GBP", "CNY")
 _SELECTED = THEMES["light"].selection.name()
@@ -85,10 +104,9 @@ _DAY_STYLE = (
 
 
 def choice_text(value: str) -> str:
-    """`cart_abandoned` → `Cart abandoned`, `sms` → `SMS`: choices as a marketer reads them."""
-    words = [_ACRONYMS.get(w, w) for w in str(value).split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+    """`cart_abandoned` → `Cart abandoned` (`Брошенная корзина`): a choice as a marketer reads
+    it, in the interface language."""
+    return choice_label(value)
 
 
 def to_number(value: float) -> int | float:
@@ -242,7 +260,8 @@ class LineEditor(ParamEditor):
         self._layout.addWidget(self.input)
 
     def placeholder(self) -> str:
-        return str(self.spec.default or "")
+        default = self.spec.default
+        return localized("Default", default) if isinstance(default, str) and default else ""
 
     def set_value(self, value: Any) -> None:
         set_line_text(self.input, "" if value is None else str(value))
@@ -262,12 +281,12 @@ class DurationEditor(LineEditor):
         self._add_feedback()
 
     def placeholder(self) -> str:
-        return "e.g. P2D, PT6H, P1DT12H"
+        return self.tr("e.g. P2D, PT6H, P1DT12H")
 
     def describe(self, text: str) -> None:
         if not text.strip():
             tone = "error" if self.spec.required else "muted"
-            self.feedback.show_lines([(tone, "No duration set")])
+            self.feedback.show_lines([(tone, self.tr("No duration set"))])
             return
         try:
             self.feedback.show_lines([("muted", f"= {duration_words(parse_duration(text))}")])
@@ -283,11 +302,12 @@ class TimeEditor(LineEditor):
         self._add_feedback()
 
     def placeholder(self) -> str:
-        return "HH:MM"
+        return self.tr("HH:MM")
 
     def describe(self, text: str) -> None:
         ok = _TIME.match(text) or (not text and not self.spec.required)
-        self.feedback.show_lines([] if ok else [("error", "Write the time as HH:MM, e.g. 09:30")])
+        wrong = [("error", self.tr("Write the time as HH:MM, e.g. 09:30"))]
+        self.feedback.show_lines([] if ok else wrong)
 
 
 class ExpressionEditor(LineEditor):
@@ -298,7 +318,7 @@ class ExpressionEditor(LineEditor):
         self._add_feedback()
 
     def placeholder(self) -> str:
-        return 'e.g. age >= 25 and "cats" in tags'
+        return self.tr('e.g. age >= 25 and "cats" in tags')
 
     def describe(self, text: str) -> None:
         self.feedback.show_lines(condition_feedback(text, self.spec.required))
@@ -306,17 +326,21 @@ class ExpressionEditor(LineEditor):
 
 def condition_feedback(text: str, required: bool) -> list[tuple[str, str]]:
     if not text.strip() and not required:
-        return [("muted", "Empty: everyone passes")]
+        return [("muted", QCoreApplication.translate("Inspector", "Empty: everyone passes"))]
     try:
         expr = expressions.parse(text)
     except expressions.ExpressionError as error:
-        return [("error", f"Column {error.column}: {error.message}")]
+        return [("error", _capitalised(str(error.located)))]
     lines = [("muted", f"= {expressions.to_words(expr)}")]
     lines += [
-        ("warning", f"⚠ Column {issue.column}: {issue.message}")
+        ("warning", f"⚠ {_capitalised(str(issue.located))}")
         for issue in expressions.check(expr, DEFAULT_SCHEMA)
     ]
     return lines
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class TextBlockEditor(ParamEditor):
@@ -354,7 +378,7 @@ class TemplateEditor(TextBlockEditor):
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
-        self.input.setPlaceholderText("e.g. Hi {{ contact.first_name }}")
+        self.input.setPlaceholderText(self.tr("e.g. Hi {{ contact.first_name }}"))
         self._add_feedback()
 
     def describe(self, text: str) -> None:
@@ -371,10 +395,15 @@ def template_feedback(text: str) -> list[tuple[str, str]]:
     try:
         variables = parse_template(text).variables
     except TemplateError as error:
-        where = f"Line {error.line}: " if error.line else ""
-        return [("error", f"{where}{error.message}")]
-    lines = [("muted", f"Uses: {', '.join(variables)}" if variables else "No variables")]
-    lines += [("warning", f"⚠ {issue}") for issue in check_template(text)]
+        return [("error", _capitalised(str(error.located)))]
+    if variables:
+        uses = QCoreApplication.translate("Inspector", "Uses: {names}").format(
+            names=", ".join(variables)
+        )
+    else:
+        uses = QCoreApplication.translate("Inspector", "No variables")
+    lines = [("muted", uses)]
+    lines += [("warning", f"⚠ {_capitalised(str(issue))}") for issue in check_template(text)]
     return lines
 
 
@@ -491,7 +520,7 @@ class ChoiceEditor(ParamEditor):
     def set_value(self, value: Any) -> None:
         index = self.input.findData(value)
         if index < 0 and value not in (None, ""):
-            self.input.addItem(f"{value} (unknown)", value)
+            self.input.addItem(self.tr("{value} (unknown)").format(value=value), value)
             index = self.input.count() - 1
         if self.input.currentIndex() != index:
             self.input.setCurrentIndex(index)
@@ -509,7 +538,7 @@ class ProductEditor(ChoiceEditor):
         self._products: list[Product] = []
         self._currency = ""
         super().__init__(spec, parent)
-        self.input.setPlaceholderText("Choose a product…")
+        self.input.setPlaceholderText(self.tr("Choose a product…"))
         # long product names are elided rather than widening the whole inspector
         self.input.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -519,7 +548,9 @@ class ProductEditor(ChoiceEditor):
 
     def set_value(self, value: Any) -> None:
         super().set_value(value)
-        self.input.setToolTip("\n".join(filter(None, (self.input.currentText(), self.spec.help))))
+        self.input.setToolTip(
+            "\n".join(filter(None, (self.input.currentText(), param_help(self.spec))))
+        )
 
     def fill(self) -> None:
         for product in self._products:
@@ -552,10 +583,11 @@ class WeekdaysEditor(ParamEditor):
         row = QHBoxLayout()
         row.setSpacing(2)
         self.buttons: dict[str, QToolButton] = {}
-        for day, name in zip(WEEKDAYS, _WEEKDAY_NAMES, strict=True):
+        for index, day in enumerate(WEEKDAYS):
+            # Monday 2024-01-01 onwards: the locale's own day names.
             button = QToolButton()
-            button.setText(name[:2])
-            button.setToolTip(name)
+            button.setText(QLocale().dayName(index + 1, QLocale.FormatType.ShortFormat)[:2])
+            button.setToolTip(QLocale().dayName(index + 1).capitalize())
             button.setCheckable(True)
             button.setMinimumWidth(28)
             button.setStyleSheet(_DAY_STYLE)
@@ -595,7 +627,7 @@ class ColorEditor(ParamEditor):
         self.input.setText(color)
 
     def choose(self) -> None:
-        color = QColorDialog.getColor(QColor(self._color), self, self.spec.label)
+        color = QColorDialog.getColor(QColor(self._color), self, param_label(self.spec))
         if color.isValid() and color.name().upper() != self._color:
             self.edited.emit(color.name().upper())
 
@@ -606,12 +638,14 @@ class ItemTableEditor(ParamEditor):
 
     full_width = True
     columns: tuple[tuple[str, str], ...] = ()  # (key, header)
-    new_label = "Item"
+    add_tip = QT_TRANSLATE_NOOP("Inspector", "Add a row")
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.input = QTableWidget(0, len(self.columns))
-        self.input.setHorizontalHeaderLabels([header for _, header in self.columns])
+        self.input.setHorizontalHeaderLabels(
+            [QCoreApplication.translate("Inspector", header) for _, header in self.columns]
+        )
         self.input.verticalHeader().hide()
         self.input.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.input.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -630,10 +664,15 @@ class ItemTableEditor(ParamEditor):
 
         buttons = QHBoxLayout()
         buttons.setSpacing(2)
-        self.button_add = self._button("+", f"Add a {self.new_label.lower()}", self.add_row)
-        self.button_remove = self._button("−", "Remove the selected row", self.remove_row)
-        self.button_up = self._button("↑", "Move the selected row up", lambda: self.move_row(-1))
-        self.button_down = self._button("↓", "Move the selected row down", lambda: self.move_row(1))
+        add_tip = QCoreApplication.translate("Inspector", self.add_tip)
+        self.button_add = self._button("+", add_tip, self.add_row)
+        self.button_remove = self._button("−", self.tr("Remove the selected row"), self.remove_row)
+        self.button_up = self._button(
+            "↑", self.tr("Move the selected row up"), lambda: self.move_row(-1)
+        )
+        self.button_down = self._button(
+            "↓", self.tr("Move the selected row down"), lambda: self.move_row(1)
+        )
         for button in (self.button_add, self.button_remove, self.button_up, self.button_down):
             buttons.addWidget(button)
         self.extra_buttons(buttons)
@@ -751,8 +790,12 @@ class ItemTableEditor(ParamEditor):
 class CasesEditor(ItemTableEditor):
     """Switch cases: id (the exit's name), label and condition; each condition is checked."""
 
-    columns = (("id", "Id"), ("label", "Label"), ("condition", "Condition"))
-    new_label = "Case"
+    columns = (
+        ("id", QT_TRANSLATE_NOOP("Inspector", "Id")),
+        ("label", QT_TRANSLATE_NOOP("Inspector", "Label")),
+        ("condition", QT_TRANSLATE_NOOP("Inspector", "Condition")),
+    )
+    add_tip = QT_TRANSLATE_NOOP("Inspector", "Add a case")
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -762,12 +805,16 @@ class CasesEditor(ItemTableEditor):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(0, 70)
         header.resizeSection(1, 100)
-        self.summary.setText("then ‘else’ for everyone else")
+        self.summary.setText(self.tr("then ‘else’ for everyone else"))
         self.summary.setStyleSheet(f"color: {MUTED}")
 
     def new_item(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         case_id, index = self._unique_id(items, "case")
-        return {"id": case_id, "label": f"Case {index}", "condition": ""}
+        return {
+            "id": case_id,
+            "label": self.tr("Case {index}").format(index=index),
+            "condition": "",
+        }
 
     def describe(self) -> None:
         lines: list[tuple[str, str]] = []
@@ -787,8 +834,12 @@ class CasesEditor(ItemTableEditor):
 class VariantsEditor(ItemTableEditor):
     """A/B variants: id (the exit's name), label and weight, with the live sum of weights."""
 
-    columns = (("id", "Id"), ("label", "Label"), ("weight", "Weight, %"))
-    new_label = "Variant"
+    columns = (
+        ("id", QT_TRANSLATE_NOOP("Inspector", "Id")),
+        ("label", QT_TRANSLATE_NOOP("Inspector", "Label")),
+        ("weight", QT_TRANSLATE_NOOP("Inspector", "Weight, %")),
+    )
+    add_tip = QT_TRANSLATE_NOOP("Inspector", "Add a variant")
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
@@ -800,7 +851,9 @@ class VariantsEditor(ItemTableEditor):
         header.resizeSection(2, 90)
 
     def extra_buttons(self, layout: QHBoxLayout) -> None:
-        self.button_even = self._button("Even", "Give every variant the same weight", self.even)
+        self.button_even = self._button(
+            self.tr("Even"), self.tr("Give every variant the same weight"), self.even
+        )
         layout.addWidget(self.button_even)
 
     def make_cell(self, key: str, value: Any) -> QTableWidgetItem:
@@ -840,9 +893,10 @@ class VariantsEditor(ItemTableEditor):
     def describe(self) -> None:
         total = self.total()
         ok = abs(total - 100) < 1e-9
-        self.summary.setText(f"Sum: {total:g} %")
+        self.summary.setText(self.tr("Sum: {total} %").format(total=QLocale().toString(total, "g")))
         self.summary.setStyleSheet(f"color: {MUTED if ok else ERROR}; font-weight: bold")
-        self.feedback.show_lines([] if ok else [("error", "The weights must add up to 100 %")])
+        wrong = [("error", self.tr("The weights must add up to 100 %"))]
+        self.feedback.show_lines([] if ok else wrong)
 
 
 EDITORS: dict[ParamKind, type[ParamEditor]] = {
@@ -884,32 +938,38 @@ class ScenarioSettingsForm(QWidget):
         super().__init__(parent)
         self._document: EditorDocument | None = None
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("Untitled funnel")
-        self.name_edit.setToolTip("The funnel's name in reports and the title bar, e.g. Win-back")
+        self.name_edit.setPlaceholderText(self.tr("Untitled funnel"))
+        self.name_edit.setToolTip(
+            self.tr("The funnel's name in reports and the title bar, e.g. Win-back")
+        )
         self.name_edit.editingFinished.connect(self._write_name)
         self.currency = QComboBox()
         self.currency.setEditable(True)
         self.currency.addItems(CURRENCIES)
-        self.currency.setToolTip("A three-letter ISO code: prices and costs are in it")
+        self.currency.setToolTip(self.tr("A three-letter ISO code: prices and costs are in it"))
         self.currency.lineEdit().editingFinished.connect(self._write_settings)
         self.currency.activated.connect(self._write_settings)
 
         self.quiet_on = QCheckBox()
-        self.quiet_on.setToolTip("Hold messages during these hours (contacts' local time)")
+        self.quiet_on.setToolTip(self.tr("Hold messages during these hours (contacts' local time)"))
         self.quiet_start, self.quiet_end = QLineEdit(), QLineEdit()
         self.cap_on = QCheckBox()
-        self.cap_on.setToolTip("Send no contact more messages than this in any such period")
+        self.cap_on.setToolTip(
+            self.tr("Send no contact more messages than this in any such period")
+        )
         self.cap_messages = QSpinBox()
         self.cap_messages.setRange(1, 1000)
-        self.cap_messages.setSuffix(" messages")
-        self.cap_messages.setToolTip("The most messages one contact may get per period, e.g. 3")
+        self.cap_messages.setSuffix(self.tr(" messages"))
+        self.cap_messages.setToolTip(
+            self.tr("The most messages one contact may get per period, e.g. 3")
+        )
         self.cap_per = QLineEdit()
         self.cap_per.setPlaceholderText("P1D")
-        self.cap_per.setToolTip("A period such as P1D (a day) or P7D (a week)")
-        self.quiet_start.setToolTip("Quiet hours begin (24-hour time), e.g. 22:00")
-        self.quiet_end.setToolTip("Quiet hours end, e.g. 09:00: messages wait until then")
+        self.cap_per.setToolTip(self.tr("A period such as P1D (a day) or P7D (a week)"))
+        self.quiet_start.setToolTip(self.tr("Quiet hours begin (24-hour time), e.g. 22:00"))
+        self.quiet_end.setToolTip(self.tr("Quiet hours end, e.g. 09:00: messages wait until then"))
         for edit in (self.quiet_start, self.quiet_end):
-            edit.setPlaceholderText("HH:MM")
+            edit.setPlaceholderText(self.tr("HH:MM"))
             edit.setMaxLength(5)
             edit.setMaximumWidth(64)
         for edit in (self.quiet_start, self.quiet_end, self.cap_per):
@@ -928,7 +988,7 @@ class ScenarioSettingsForm(QWidget):
         cap = QHBoxLayout()
         cap.addWidget(self.cap_on)
         cap.addWidget(self.cap_messages)
-        cap.addWidget(QLabel("per"))
+        cap.addWidget(QLabel(self.tr("per")))
         cap.addWidget(self.cap_per)
         cap.addStretch(1)
         self.cap_per.setMaximumWidth(64)
@@ -936,7 +996,7 @@ class ScenarioSettingsForm(QWidget):
         self.currency.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.currency.setMinimumContentsLength(4)
 
-        title = QLabel("Scenario")
+        title = QLabel(self.tr("Scenario"))
         font = title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -944,10 +1004,10 @@ class ScenarioSettingsForm(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Name:", self.name_edit)
-        form.addRow("Currency:", self.currency)
-        form.addRow("Quiet hours:", quiet)
-        form.addRow("Frequency cap:", cap)
+        form.addRow(self.tr("Name:"), self.name_edit)
+        form.addRow(self.tr("Currency:"), self.currency)
+        form.addRow(self.tr("Quiet hours:"), quiet)
+        form.addRow(self.tr("Frequency cap:"), cap)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addWidget(title)
@@ -982,8 +1042,8 @@ class ScenarioSettingsForm(QWidget):
 
     def _write_name(self) -> None:
         if self._document is not None:
-            name = self.name_edit.text().strip() or "Untitled funnel"
-            self._document.set_scenario_field("name", name, "Rename the scenario")
+            name = self.name_edit.text().strip() or self.tr("Untitled funnel")
+            self._document.set_scenario_field("name", name, self.tr("Rename the scenario"))
 
     def _write_settings(self) -> None:
         """Write what is valid; say what is not (and keep it out of the model)."""
@@ -993,7 +1053,7 @@ class ScenarioSettingsForm(QWidget):
         errors = []
         currency = self.currency.currentText().strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            errors.append("Currency: a three-letter code such as RUB, USD or EUR")
+            errors.append(self.tr("Currency: a three-letter code such as RUB, USD or EUR"))
             currency = settings.currency
         quiet = None
         if self.quiet_on.isChecked():
@@ -1001,7 +1061,9 @@ class ScenarioSettingsForm(QWidget):
             if _TIME.match(start) and _TIME.match(end):
                 quiet = QuietHours(start, end)
             else:
-                errors.append("Quiet hours: write both times as HH:MM, e.g. 22:00 and 09:00")
+                errors.append(
+                    self.tr("Quiet hours: write both times as HH:MM, e.g. 22:00 and 09:00")
+                )
                 quiet = settings.quiet_hours
         cap = None
         if self.cap_on.isChecked():
@@ -1010,11 +1072,11 @@ class ScenarioSettingsForm(QWidget):
                 parse_duration(per)
                 cap = FrequencyCap(self.cap_messages.value(), per)
             except DurationError as error:
-                errors.append(f"Frequency cap: {error}")
+                errors.append(self.tr("Frequency cap: {problem}").format(problem=error))
                 cap = settings.frequency_cap
         self.feedback.show_lines([("error", text) for text in errors])
         new = dataclasses.replace(settings, currency=currency, quiet_hours=quiet, frequency_cap=cap)
-        self._document.set_scenario_field("settings", new, "Change the scenario settings")
+        self._document.set_scenario_field("settings", new, self.tr("Change the scenario settings"))
         self.refresh()
 
 
@@ -1043,13 +1105,17 @@ class _Header(QFrame):
         )
         icon = QLabel()
         icon.setPixmap(node_type_icon(node.type).pixmap(28, 28))
-        title = QLabel(spec.label if spec else f"Unknown step type ‘{node.type}’")
+        title = QLabel(
+            type_label(spec)
+            if spec
+            else self.tr("Unknown step type ‘{type}’").format(type=node.type)
+        )
         font = title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         title.setFont(font)
-        kind = category_title(spec.category) if spec else "Placeholder"
-        subtitle = QLabel(f"{kind} · id {node.id}")
+        kind = category_title(spec.category) if spec else self.tr("Placeholder")
+        subtitle = QLabel(self.tr("{kind} · id {id}").format(kind=kind, id=node.id))
         subtitle.setStyleSheet(f"color: {MUTED}")
         subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         texts = QVBoxLayout()
@@ -1074,7 +1140,7 @@ class InspectorWidget(QWidget):
         self.editors: dict[str, ParamEditor] = {}
         self.assumption_box: NodeAssumptionBox | None = None
 
-        self.empty_label = QLabel(EMPTY_HINT)
+        self.empty_label = QLabel(QCoreApplication.translate("Inspector", EMPTY_HINT))
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setStyleSheet(f"color: {MUTED}; padding: 20px 16px;")
@@ -1161,7 +1227,9 @@ class InspectorWidget(QWidget):
         layout.setSpacing(8)
         layout.addWidget(_Header(node))
         spec = node.spec
-        about = QLabel(spec.help if spec else PLACEHOLDER_HELP)
+        about = QLabel(
+            type_help(spec) if spec else QCoreApplication.translate("Inspector", PLACEHOLDER_HELP)
+        )
         about.setWordWrap(True)
         about.setStyleSheet(f"color: {MUTED}")
         layout.addWidget(about)
@@ -1174,10 +1242,10 @@ class InspectorWidget(QWidget):
         form.setHorizontalSpacing(10)
         form.setVerticalSpacing(8)
         self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText(spec.label if spec else node.type)
-        self.title_edit.setToolTip("The name shown on the canvas and in reports")
+        self.title_edit.setPlaceholderText(type_label(spec) if spec else node.type)
+        self.title_edit.setToolTip(self.tr("The name shown on the canvas and in reports"))
         self.title_edit.textEdited.connect(self._on_title_edited)
-        form.addRow(self._label("Title", self.title_edit), self.title_edit)
+        form.addRow(self._label(self.tr("Title"), self.title_edit), self.title_edit)
         self.editors = {}
         for param in spec.params if spec else ():
             editor = editor_for(param)
@@ -1187,11 +1255,11 @@ class InspectorWidget(QWidget):
             if editor.full_width:
                 block = QVBoxLayout()
                 block.setSpacing(4)
-                block.addWidget(self._label(param.label, editor, above=True))
+                block.addWidget(self._label(param_label(param), editor, above=True))
                 block.addWidget(editor)
                 form.addRow(block)
             else:
-                form.addRow(self._label(param.label, editor), editor)
+                form.addRow(self._label(param_label(param), editor), editor)
             self.editors[param.name] = editor
         layout.addLayout(form)
         self.assumption_box = None

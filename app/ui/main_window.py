@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QSignalBlocker, Qt
+from PySide6.QtCore import QByteArray, QLocale, QMimeData, QPointF, QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,9 +35,11 @@ from app.engine.serialization import (
     load_scenario,
     loads_scenario,
 )
+from app.engine.templates import money
 from app.engine.validation import Severity
+from app.i18n import current_language, plural
 from app.preferences import Preferences
-from app.resources import EXAMPLES
+from app.resources import EXAMPLES, example_names, example_path
 from app.ui import help
 from app.ui.contact_preview import ContactPreviewDialog
 from app.ui.inspector import InspectorWidget
@@ -52,7 +54,6 @@ CLIPBOARD_MIME = "application/x-voronka-clipboard"
 # Bumped when the set of docks changes: Qt would put new docks in odd places when restoring
 # a layout saved without them, so an older saved layout is ignored.
 DOCK_LAYOUT_VERSION = 2
-FILE_FILTER = "Voronka scenarios (*.json);;All files (*)"
 
 OPEN_WINDOWS: list[MainWindow] = []
 
@@ -91,25 +92,28 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsWidget()
         self.problems.set_document(self.document)
         self.minimap = Minimap(self.view)
-        self.palette_dock = self._dock("Steps", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        areas = Qt.DockWidgetArea
+        self.palette_dock = self._dock(
+            "steps", self.tr("Steps"), self.palette, areas.LeftDockWidgetArea
+        )
         self.minimap_dock = self._dock(
-            "Overview", self.minimap, Qt.DockWidgetArea.LeftDockWidgetArea
+            "overview", self.tr("Overview"), self.minimap, areas.LeftDockWidgetArea
         )
         self.inspector_dock = self._dock(
-            "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            "inspector", self.tr("Inspector"), self.inspector, areas.RightDockWidgetArea
         )
         self.problems_dock = self._dock(
-            "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
+            "problems", self.tr("Problems"), self.problems, areas.BottomDockWidgetArea
         )
         self.simulation = SimulationPanel(self.document)
         self.simulation_dock = self._dock(
-            "Simulation", self.simulation, Qt.DockWidgetArea.RightDockWidgetArea
+            "simulation", self.tr("Simulation"), self.simulation, areas.RightDockWidgetArea
         )
         self.tabifyDockWidget(self.inspector_dock, self.simulation_dock)
         self.inspector_dock.raise_()
         self.results = ResultsPanel(self.theme_name)
         self.results_dock = self._dock(
-            "Results", self.results, Qt.DockWidgetArea.BottomDockWidgetArea
+            "results", self.tr("Results"), self.results, areas.BottomDockWidgetArea
         )
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
         self.problems_dock.raise_()
@@ -122,12 +126,16 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """`name` keys the saved layout, so it stays the same in every language."""
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _file_filter(self) -> str:
+        return self.tr("Voronka scenarios (*.json);;All files (*)")
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -143,74 +151,93 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         keys = QKeySequence.StandardKey
         stack = self.document.undo_stack
-        self.act_new = self._action("&New", self.new_document, keys.New)
-        self.act_open = self._action("&Open…", self.open_dialog, keys.Open)
-        self.act_save = self._action("&Save", self.save, keys.Save)
-        self.act_save_as = self._action("Save &As…", self.save_as, keys.SaveAs)
-        self.act_close = self._action("&Close", self.close, keys.Close)
-        self.act_quit = self._action("&Quit", QApplication.closeAllWindows, keys.Quit)
-        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_new = self._action(self.tr("&New"), self.new_document, keys.New)
+        self.act_open = self._action(self.tr("&Open…"), self.open_dialog, keys.Open)
+        self.act_save = self._action(self.tr("&Save"), self.save, keys.Save)
+        self.act_save_as = self._action(self.tr("Save &As…"), self.save_as, keys.SaveAs)
+        self.act_close = self._action(self.tr("&Close"), self.close, keys.Close)
+        self.act_quit = self._action(self.tr("&Quit"), QApplication.closeAllWindows, keys.Quit)
+        self.act_undo = stack.createUndoAction(self, self.tr("&Undo"))
         self.act_undo.setShortcuts(QKeySequence.keyBindings(keys.Undo))
-        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo = stack.createRedoAction(self, self.tr("&Redo"))
         self.act_redo.setShortcuts([*QKeySequence.keyBindings(keys.Redo), QKeySequence("Ctrl+Y")])
-        self.act_cut = self._action("Cu&t", self.cut, keys.Cut)
-        self.act_copy = self._action("&Copy", self.copy, keys.Copy)
-        self.act_paste = self._action("&Paste", self.paste, keys.Paste)
-        self.act_duplicate = self._action("D&uplicate", self.duplicate, "Ctrl+D")
-        self.act_delete = self._action("&Delete", self.delete_selection, keys.Delete)
-        self.act_select_all = self._action("Select &All", self.select_all, keys.SelectAll)
-        self.act_zoom_in = self._action("Zoom &In", self.view.zoom_in, keys.ZoomIn)
-        self.act_zoom_out = self._action("Zoom &Out", self.view.zoom_out, keys.ZoomOut)
-        self.act_fit = self._action("&Fit All", self.view.fit_all, "Ctrl+0")
+        self.act_cut = self._action(self.tr("Cu&t"), self.cut, keys.Cut)
+        self.act_copy = self._action(self.tr("&Copy"), self.copy, keys.Copy)
+        self.act_paste = self._action(self.tr("&Paste"), self.paste, keys.Paste)
+        self.act_duplicate = self._action(self.tr("D&uplicate"), self.duplicate, "Ctrl+D")
+        self.act_delete = self._action(self.tr("&Delete"), self.delete_selection, keys.Delete)
+        self.act_select_all = self._action(self.tr("Select &All"), self.select_all, keys.SelectAll)
+        self.act_zoom_in = self._action(self.tr("Zoom &In"), self.view.zoom_in, keys.ZoomIn)
+        self.act_zoom_out = self._action(self.tr("Zoom &Out"), self.view.zoom_out, keys.ZoomOut)
+        self.act_fit = self._action(self.tr("&Fit All"), self.view.fit_all, "Ctrl+0")
         self.act_fit_selection = self._action(
-            "Fit &Selection", self.view.fit_selection, "Ctrl+Shift+0"
+            self.tr("Fit &Selection"), self.view.fit_selection, "Ctrl+Shift+0"
         )
         self.act_layout = self._action(
-            "Auto-&Layout", self.auto_layout, "Ctrl+L", "Arrange the steps left to right"
+            self.tr("Auto-&Layout"),
+            self.auto_layout,
+            "Ctrl+L",
+            self.tr("Arrange the steps left to right"),
         )
         self.act_validate = self._action(
-            "&Validate", self.validate_now, "F7", "Check that every exit is handled"
+            self.tr("&Validate"),
+            self.validate_now,
+            "F7",
+            self.tr("Check that every exit is handled"),
         )
         self.act_add_step = self._action(
-            "Add Step…", self.open_quick_search_at_cursor, None, "Search step types (Tab)"
+            self.tr("Add Step…"),
+            self.open_quick_search_at_cursor,
+            None,
+            self.tr("Search step types (Tab)"),
         )
-        self.act_dark = QAction("&Dark Theme", self, checkable=True)
+        self.act_dark = QAction(self.tr("&Dark Theme"), self, checkable=True)
         self.act_dark.setChecked(self.theme_name == "dark")
         self.act_dark.toggled.connect(lambda on: self.set_theme("dark" if on else "light"))
         self.act_simulate = self._action(
-            "&Run Simulation", self.run_simulation, "F9", "Simulate the funnel over the contacts"
+            self.tr("&Run Simulation"),
+            self.run_simulation,
+            "F9",
+            self.tr("Simulate the funnel over the contacts"),
         )
         self.act_present = self._action(
-            "&Presentation Mode",
+            self.tr("&Presentation Mode"),
             self.present,
             "F5",
-            "Full screen, stage by stage (arrows; N for numbers; Esc to leave)",
+            self.tr("Full screen, stage by stage (arrows; N for numbers; Esc to leave)"),
         )
         self.act_settings = self._action(
-            "Se&ttings…",
+            self.tr("Se&ttings…"),
             self.show_settings,
             "Ctrl+,",
-            "Language, theme, grid, database, simulation",
+            self.tr("Language, theme, grid, database, simulation"),
         )
-        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self.act_shortcuts = self._action(self.tr("&Keyboard Shortcuts"), self.show_shortcuts, "F1")
         self.act_auto_funnel = self._action(
-            "&What Is an Auto-Funnel?", help.show_auto_funnel_page, None, "A short introduction"
+            self.tr("&What Is an Auto-Funnel?"),
+            help.show_auto_funnel_page,
+            None,
+            self.tr("A short introduction"),
         )
         self.act_welcome = self._action(
-            "&Welcome Screen", self.show_welcome, None, "Templates, recent files, demo database"
+            self.tr("&Welcome Screen"),
+            self.show_welcome,
+            None,
+            self.tr("Templates, recent files, demo database"),
         )
-        self.act_about = self._action("&About Voronka", self.show_about)
+        self.act_about = self._action(self.tr("&About Voronka"), self.show_about)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self.act_new)
-        self.examples_menu = file_menu.addMenu("New from &Example")
-        for path in sorted(EXAMPLES.glob("*.json")):
+        self.examples_menu = file_menu.addMenu(self.tr("New from &Example"))
+        for name in example_names():
+            path = example_path(name, current_language())
             action = self.examples_menu.addAction(_example_title(path))
             action.triggered.connect(lambda _=False, p=path: self.new_from_example(p))
         file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         for action in (self.act_save, self.act_save_as, self.act_close):
@@ -218,7 +245,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
 
-        edit_menu = bar.addMenu("&Edit")
+        edit_menu = bar.addMenu(self.tr("&Edit"))
         for action in (
             self.act_undo,
             self.act_redo,
@@ -235,7 +262,7 @@ class MainWindow(QMainWindow):
         ):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
-        view_menu = bar.addMenu("&View")
+        view_menu = bar.addMenu(self.tr("&View"))
         for action in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_fit_selection):
             view_menu.addAction(action)
         view_menu.addSeparator()
@@ -252,22 +279,22 @@ class MainWindow(QMainWindow):
         ):
             view_menu.addAction(dock.toggleViewAction())
 
-        funnel_menu = bar.addMenu("F&unnel")
+        funnel_menu = bar.addMenu(self.tr("F&unnel"))
         for action in (self.act_add_step, self.act_layout, self.act_validate, self.act_simulate):
             funnel_menu.addAction(action)
 
-        help_menu = bar.addMenu("&Help")
+        help_menu = bar.addMenu(self.tr("&Help"))
         for action in (self.act_welcome, self.act_auto_funnel, self.act_shortcuts, None):
             help_menu.addSeparator() if action is None else help_menu.addAction(action)
         help_menu.addAction(self.act_about)
 
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar(self.tr("Main"))
         toolbar.setObjectName("toolbar_main")
         toolbar.setMovable(False)
         # The menu's Undo/Redo name the step ("Undo Move ‘Wait’"); the toolbar stays short.
         stack = self.document.undo_stack
-        tb_undo = self._action("Undo", stack.undo)
-        tb_redo = self._action("Redo", stack.redo)
+        tb_undo = self._action(self.tr("Undo"), stack.undo)
+        tb_redo = self._action(self.tr("Redo"), stack.redo)
         tb_undo.setEnabled(stack.canUndo())
         tb_redo.setEnabled(stack.canRedo())
         stack.canUndoChanged.connect(tb_undo.setEnabled)
@@ -296,7 +323,9 @@ class MainWindow(QMainWindow):
         for label in (self.problems_label, self.nodes_label, self.zoom_label):
             label.setContentsMargins(8, 0, 8, 0)
             status.addPermanentWidget(label)
-        status.showMessage("Drag steps from the palette, or press Tab on the canvas to search.")
+        status.showMessage(
+            self.tr("Drag steps from the palette, or press Tab on the canvas to search.")
+        )
 
     def _connect(self) -> None:
         doc = self.document
@@ -335,14 +364,16 @@ class MainWindow(QMainWindow):
         errors = sum(p.severity is Severity.ERROR for p in problems)
         warnings = sum(p.severity is Severity.WARNING for p in problems)
         if errors or warnings:
-            self.problems_label.setText(
-                f"⚠ {_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            counts = self.tr("{errors}, {warnings}").format(
+                errors=plural(self.tr("%n error(s)", "", errors), errors),
+                warnings=plural(self.tr("%n warning(s)", "", warnings), warnings),
             )
+            self.problems_label.setText(f"⚠ {counts}")
         else:
-            self.problems_label.setText("✓ every exit is handled")
+            self.problems_label.setText(self.tr("✓ every exit is handled"))
         flow = sum(1 for _ in self.document.scenario.flow_nodes())
-        self.nodes_label.setText(f"{flow} steps")
-        self.zoom_label.setText(f"{round(self.view.zoom * 100)} %")
+        self.nodes_label.setText(plural(self.tr("%n step(s)", "", flow), flow))
+        self.zoom_label.setText(f"{QLocale().toString(round(self.view.zoom * 100))} %")
 
     def _selection_changed(self) -> None:
         selected = self.scene.selected_node_ids()
@@ -373,13 +404,15 @@ class MainWindow(QMainWindow):
         try:
             scenario = load_scenario(path).scenario
         except ScenarioFileError as error:
-            QMessageBox.critical(self, "Cannot open the example", str(error))
+            QMessageBox.critical(self, self.tr("Cannot open the example"), str(error))
             return None
         return self._show_document(EditorDocument(scenario))
 
     def open_dialog(self) -> None:
         folder = preferences.load().last_folder or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", folder, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open scenario"), folder, self._file_filter()
+        )
         if path:
             self.open_path(Path(path))
 
@@ -389,7 +422,7 @@ class MainWindow(QMainWindow):
         try:
             document = EditorDocument.open(path)
         except ScenarioFileError as error:
-            QMessageBox.critical(self, "Cannot open the file", str(error))
+            QMessageBox.critical(self, self.tr("Cannot open the file"), str(error))
             return None
         preferences.remember_recent(path)
         return self._show_document(document)
@@ -404,7 +437,9 @@ class MainWindow(QMainWindow):
         if is_bundled_template(Path(folder) / "x.json"):
             folder = str(Path.home())
         suggested = str(Path(folder) / f"{self.document.scenario.id or 'funnel'}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", suggested, FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save scenario"), suggested, self._file_filter()
+        )
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path) -> bool:
@@ -419,17 +454,17 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except OSError as error:
-            QMessageBox.critical(self, "Cannot save", f"{path}: {error.strerror or error}")
+            QMessageBox.critical(self, self.tr("Cannot save"), f"{path}: {error.strerror or error}")
             return False
         preferences.remember_recent(path)
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.statusBar().showMessage(self.tr("Saved {path}").format(path=path), 4000)
         return True
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         paths = preferences.recent_files(include_missing=False)
         if not paths:
-            self.recent_menu.addAction("No recent files").setEnabled(False)
+            self.recent_menu.addAction(self.tr("No recent files")).setEnabled(False)
         for path in paths:
             action = self.recent_menu.addAction(str(path))
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
@@ -452,8 +487,10 @@ class MainWindow(QMainWindow):
         """Ask before losing unsaved work; True when closing may go on."""
         answer = QMessageBox.question(
             self,
-            "Unsaved changes",
-            f"Save the changes to “{self.document.title.rstrip('*')}” before closing?",
+            self.tr("Unsaved changes"),
+            self.tr("Save the changes to “{title}” before closing?").format(
+                title=self.document.title.rstrip("*")
+            ),
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -478,7 +515,7 @@ class MainWindow(QMainWindow):
         ids = self.scene.selected_node_ids()
         if ids:
             self.copy()
-            with self.document.macro(f"Cut {len(ids)} steps"):
+            with self.document.macro(plural(self.tr("Cut %n step(s)", "", len(ids)), len(ids))):
                 self.document.remove(ids)
 
     def paste(self) -> None:
@@ -488,7 +525,7 @@ class MainWindow(QMainWindow):
         else:
             text = mime.text()
         if CLIPBOARD_FORMAT not in text:
-            self.statusBar().showMessage("The clipboard holds no Voronka steps", 4000)
+            self.statusBar().showMessage(self.tr("The clipboard holds no Voronka steps"), 4000)
             return
         new_ids = self.document.paste_text(text)
         self.scene.select_nodes(new_ids)
@@ -584,14 +621,18 @@ class MainWindow(QMainWindow):
         headline = ""
         if result is not None:
             currency = self.document.scenario.settings.currency
-            headline = f"{result.entered:,} contacts"
+            locale = QLocale()
+            count = locale.toString(float(result.entered), "f", 0)
+            headline = self.tr("{n} contacts").format(n=count)
             if result.stages:  # the last stage is the funnel's result
                 last = result.stages[-1]
-                headline += (
-                    f" · {last['conversions']:,} reached ‘{last['stage']}’ "
-                    f"({last['from_start']:.1%})"
+                headline += " · " + self.tr("{n} reached ‘{stage}’ ({share} %)").format(
+                    n=locale.toString(float(last["conversions"]), "f", 0),
+                    stage=last["stage"],
+                    share=locale.toString(last["from_start"] * 100, "f", 1),
                 )
-            headline += f" · revenue {result.revenue:,.0f} {currency}"
+            revenue = money(round(result.revenue), currency)
+            headline += " · " + self.tr("revenue {amount}").format(amount=revenue)
         window = PresentationWindow(
             self.document, numbers, self.scene.flow_stale, headline, parent=self
         )
@@ -640,14 +681,12 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(
             self,
-            "About Voronka",
-            "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
-            "simulate them and export them for runtime engines.",
+            self.tr("About Voronka"),
+            self.tr(
+                "<b>Voronka</b> — design marketing auto-funnels, prove every exit is handled, "
+                "simulate them and export them for runtime engines."
+            ),
         )
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def _example_title(path: Path) -> str:

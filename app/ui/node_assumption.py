@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QSignalBlocker
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from app.document import EditorDocument
@@ -18,10 +18,13 @@ from app.engine.model import Node
 
 # node type → (assumption key, what the figure is)
 NODE_KEYS = {
-    "message": ("deliver", "Delivered"),
-    "offer": ("deliver", "Delivered"),
-    "wait_event": ("happened", "Happens before the timeout"),
-    "notify": ("failed", "Fails"),
+    "message": ("deliver", QT_TRANSLATE_NOOP("NodeAssumptionBox", "Delivered")),
+    "offer": ("deliver", QT_TRANSLATE_NOOP("NodeAssumptionBox", "Delivered")),
+    "wait_event": (
+        "happened",
+        QT_TRANSLATE_NOOP("NodeAssumptionBox", "Happens before the timeout"),
+    ),
+    "notify": ("failed", QT_TRANSLATE_NOOP("NodeAssumptionBox", "Fails")),
 }
 
 
@@ -41,19 +44,29 @@ def default_text(node: Node, channels: dict) -> str:
     """What the simulation assumes for this step without an override, in words."""
     value = default_value(node, channels)
     if value is None:
-        return "Default: by the channel of the last message before the wait (Simulation panel)"
-    where = "the channel's figure in the Simulation panel" if node.type != "notify" else "default"
-    return f"Default: {value * 100:.3g} % ({where})"
+        return QCoreApplication.translate(
+            "NodeAssumptionBox",
+            "Default: by the channel of the last message before the wait (Simulation panel)",
+        )
+    percent = QLocale().toString(value * 100, "g", 3)
+    if node.type == "notify":
+        text = QCoreApplication.translate("NodeAssumptionBox", "Default: {value} %")
+    else:
+        text = QCoreApplication.translate(
+            "NodeAssumptionBox", "Default: {value} % (the channel's figure in the Simulation panel)"
+        )
+    return text.format(value=percent)
 
 
 class NodeAssumptionBox(QGroupBox):
     def __init__(self, document: EditorDocument, node: Node) -> None:
-        super().__init__("In simulation")
+        super().__init__()
+        self.setTitle(self.tr("In simulation"))
         self.document = document
         self.node_id = node.id
         self.key, title = NODE_KEYS[node.type]
-        self.own = QCheckBox(f"{title}:")
-        self.own.setToolTip("Use your own figure for this step instead of the default")
+        self.own = QCheckBox(f"{QCoreApplication.translate('NodeAssumptionBox', title)}:")
+        self.own.setToolTip(self.tr("Use your own figure for this step instead of the default"))
         self.value = QDoubleSpinBox(minimum=0.0, maximum=100.0, decimals=1, suffix=" %")
         self.value.setSingleStep(0.5)
         self.default = QLabel()
@@ -97,6 +110,8 @@ class NodeAssumptionBox(QGroupBox):
         if not figures:
             assumptions.nodes.pop(self.node_id)
         self.document.set_simulation_assumptions(
-            assumptions, f"Set the simulated figure of ‘{node.display_title}’", self.node_id
+            assumptions,
+            self.tr("Set the simulated figure of ‘{step}’").format(step=node.display_title),
+            self.node_id,
         )
         self.value.setEnabled(self.own.isChecked())

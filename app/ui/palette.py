@@ -6,7 +6,14 @@ carries just the type name; the canvas asks the document to create the step wher
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QMimeData,
+    QObject,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.canvas.style import THEMES
 from app.canvas.view import NODE_TYPE_MIME
-from app.engine.catalog import Category, NodeType, types_in
+from app.engine.catalog import Category, NodeType, type_help, type_label, types_in
 from app.ui.icons import category_color, category_icon
 from app.ui.tooltips import category_title, type_tooltip
 
@@ -43,7 +50,9 @@ def type_from_mime_data(mime: QMimeData) -> str | None:
 
 
 def _matches(spec: NodeType, words: list[str]) -> bool:
-    haystack = " ".join((spec.label, spec.type, spec.help, spec.category.value)).casefold()
+    """Every word typed appears in the name (either language), type, help or category."""
+    texts = (type_label(spec), spec.label, spec.type, type_help(spec))
+    haystack = " ".join((*texts, category_title(spec.category), spec.category.value)).casefold()
     return all(word in haystack for word in words)
 
 
@@ -69,9 +78,9 @@ class PaletteWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter steps…")
+        self.filter_edit.setPlaceholderText(self.tr("Filter steps…"))
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setToolTip("Matches names, type ids and descriptions")
+        self.filter_edit.setToolTip(self.tr("Matches names, type ids and descriptions"))
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.filter_edit.returnPressed.connect(self._activate_first_visible)
         self.filter_edit.installEventFilter(self)
@@ -121,7 +130,7 @@ class PaletteWidget(QWidget):
             header.setSizeHint(0, QSize(0, 26))
             self.tree.addTopLevelItem(header)
             for spec in specs:
-                item = QTreeWidgetItem([spec.label])
+                item = QTreeWidgetItem([type_label(spec)])
                 item.setIcon(0, category_icon(category))
                 item.setData(0, TYPE_ROLE, spec.type)
                 item.setToolTip(0, type_tooltip(spec))
@@ -148,7 +157,9 @@ class PaletteWidget(QWidget):
             children = (header.child(i) for i in range(header.childCount()))
             header.setHidden(all(child.isHidden() for child in children))
         shown = bool(self.visible_types())
-        self.empty_label.setText(f"No step matches “{text.strip()}”.\nEsc clears the filter.")
+        self.empty_label.setText(
+            self.tr("No step matches “{text}”.\nEsc clears the filter.").format(text=text.strip())
+        )
         self.empty_label.setVisible(not shown)
         self.tree.setVisible(shown)
 

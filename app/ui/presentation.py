@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation
+from PySide6.QtCore import QCoreApplication, QEasingCurve, QRectF, Qt, QVariantAnimation
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QVBoxLayout, QWidget
 
@@ -44,7 +44,12 @@ def presentation_stops(document: EditorDocument) -> list[Stop]:
     for node in scenario.nodes.values():
         width, height = node_size(node)
         everything = everything.united(QRectF(*node.position, width, height))
-    stops = [Stop(scenario.name or "The whole funnel", everything)]
+    stops = [
+        Stop(
+            scenario.name or QCoreApplication.translate("Presentation", "The whole funnel"),
+            everything,
+        )
+    ]
     frames = sorted(
         (n for n in scenario.nodes.values() if n.type == "group"),
         key=lambda n: (n.position[0], n.position[1]),
@@ -52,7 +57,11 @@ def presentation_stops(document: EditorDocument) -> list[Stop]:
     if frames:
         for frame in frames:
             width, height = node_size(frame)
-            title = frame.title or str(frame.params.get("text", "")) or "Stage"
+            title = (
+                frame.title
+                or str(frame.params.get("text", ""))
+                or QCoreApplication.translate("Presentation", "Stage")
+            )
             stops.append(Stop(title, QRectF(*frame.position, width, height)))
         return stops
     steps = sorted(scenario.flow_nodes(), key=lambda n: (n.position[0], n.position[1]))
@@ -63,7 +72,8 @@ def presentation_stops(document: EditorDocument) -> list[Stop]:
             width, height = node_size(node)
             rect = rect.united(QRectF(*node.position, width, height))
         last = min(start + STEPS_PER_STOP, len(steps))
-        stops.append(Stop(f"Steps {start + 1}–{last} of {len(steps)}", rect))
+        words = QCoreApplication.translate("Presentation", "Steps {first}–{last} of {count}")
+        stops.append(Stop(words.format(first=start + 1, last=last, count=len(steps)), rect))
     return stops
 
 
@@ -77,7 +87,9 @@ class PresentationWindow(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle(f"{document.scenario.name} — Voronka presentation")
+        self.setWindowTitle(
+            self.tr("{name} — Voronka presentation").format(name=document.scenario.name)
+        )
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.document = document
         self.scene = FunnelScene(document, "presentation")

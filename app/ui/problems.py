@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import EditorDocument
+from app.engine.catalog import exit_label
+from app.engine.i18n import T
 from app.engine.validation import Problem, Severity
 from app.ui.help import rule_tooltip, show_rule_help
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("", "Code", "Step", "Message")
 SEVERITY_COLUMN, CODE_COLUMN, STEP_COLUMN, MESSAGE_COLUMN = range(4)
 
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -36,26 +37,35 @@ _ICONS = {
     Severity.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
     Severity.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
-_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 LINK = QColor("#1A66C2")
 _EMPHASIS = re.compile(r"\*(\S(?:[^*]*\S)?)\*")
+
+
+def severity_name(severity: Severity) -> str:
+    names = {
+        Severity.ERROR: QCoreApplication.translate("Problems", "Error"),
+        Severity.WARNING: QCoreApplication.translate("Problems", "Warning"),
+        Severity.INFO: QCoreApplication.translate("Problems", "Note"),
+    }
+    return names[severity]
 
 
 def summary(problems: list[Problem]) -> str:
     """`2 errors, 1 warning`; the all-clear names what validation proves."""
     if not problems:
-        return "No problems — every exit is handled ✓"
+        return QCoreApplication.translate("Problems", "No problems — every exit is handled ✓")
     counts = {s: sum(p.severity is s for p in problems) for s in _RANK}
-    return ", ".join(
-        f"{count} {_NOUNS[severity]}{'' if count == 1 else 's'}"
-        for severity, count in counts.items()
-        if count
-    )
+    words = {
+        Severity.ERROR: lambda n: T("Problems", "%n error(s)", n),
+        Severity.WARNING: lambda n: T("Problems", "%n warning(s)", n),
+        Severity.INFO: lambda n: T("Problems", "%n note(s)", n),
+    }
+    return ", ".join(str(words[severity](count)) for severity, count in counts.items() if count)
 
 
 def plain_message(message: str) -> str:
     """Validation marks exit names as *next* for documents; a list shows them in quotes."""
-    return _EMPHASIS.sub(r"‘\1’", message)
+    return _EMPHASIS.sub(lambda match: str(T("Quote", "‘{text}’", text=match.group(1))), message)
 
 
 def problem_node(problem: Problem) -> str | None:
@@ -82,8 +92,9 @@ class ProblemsWidget(QWidget):
         self.summary_label.setFont(font)
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(COLUMNS)
+        columns = ("", self.tr("Code"), self.tr("Step"), self.tr("Message"))
+        self.tree.setColumnCount(len(columns))
+        self.tree.setHeaderLabels(columns)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
@@ -124,11 +135,12 @@ class ProblemsWidget(QWidget):
         node_id = problem_node(problem)
         step = self._step_title(node_id)
         if problem.exit:
-            step = f"{step} · {problem.exit}" if step else problem.exit
+            exit_name = exit_label(problem.exit)
+            step = f"{step} · {exit_name}" if step else exit_name
         message = plain_message(problem.message)
         item = QTreeWidgetItem(["", problem.code, step, message])
         item.setIcon(SEVERITY_COLUMN, self.style().standardIcon(_ICONS[problem.severity]))
-        item.setToolTip(SEVERITY_COLUMN, _NOUNS[problem.severity].capitalize())
+        item.setToolTip(SEVERITY_COLUMN, severity_name(problem.severity))
         item.setToolTip(CODE_COLUMN, rule_tooltip(problem.code))
         font = item.font(CODE_COLUMN)
         font.setUnderline(True)
@@ -141,7 +153,7 @@ class ProblemsWidget(QWidget):
 
     def _step_title(self, node_id: str | None) -> str:
         if node_id is None:
-            return "Scenario"
+            return self.tr("Scenario")
         node = self._document.scenario.nodes.get(node_id) if self._document else None
         return node.display_title if node else node_id
 

@@ -7,15 +7,21 @@ funnel and channels carry 95 % whiskers. A stale run (the funnel was edited sinc
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.charts.data import result_charts
 from app.charts.widget import ChartWidget
 from app.engine.simulation import SimulationResult
+from app.i18n import plural
 
-EMPTY_TEXT = "Run a simulation (F9) to see the funnel, channels, messages and conversion times."
-STALE_TEXT = "The funnel changed since this run; the charts show the run as it was."
+EMPTY_TEXT = QT_TRANSLATE_NOOP(
+    "ResultsPanel",
+    "Run a simulation (F9) to see the funnel, channels, messages and conversion times.",
+)
+STALE_TEXT = QT_TRANSLATE_NOOP(
+    "ResultsPanel", "The funnel changed since this run; the charts show the run as it was."
+)
 CHART_COUNT = 4
 
 
@@ -23,7 +29,7 @@ class ResultsPanel(QWidget):
     def __init__(self, theme: str = "light", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result: SimulationResult | None = None
-        self.note = QLabel(EMPTY_TEXT)
+        self.note = QLabel(self.tr(EMPTY_TEXT))
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5F6B7A; padding: 4px 2px")
         self.charts = [ChartWidget(theme=theme) for _ in range(CHART_COUNT)]
@@ -50,16 +56,21 @@ class ResultsPanel(QWidget):
         for widget, chart in zip(self.charts, result_charts(result, currency), strict=True):
             widget.set_chart(chart)
             widget.show()
-        runs = (result.replications and "with 95 % ranges over the runs") or ""
-        self.note.setText(
-            f"Seed {result.seed} · {result.horizon_days} days from {result.start:%Y-%m-%d} · "
-            f"{result.entered:,} contacts entered {runs}".strip()
+        locale = QLocale()
+        note = self.tr("Seed {seed} · {days} from {start} · {entered} contacts entered").format(
+            seed=result.seed,
+            days=plural(self.tr("%n day(s)", "", result.horizon_days), result.horizon_days),
+            start=locale.toString(result.start.date(), QLocale.FormatType.ShortFormat),
+            entered=locale.toString(float(result.entered), "f", 0),
         )
+        if result.replications:
+            note += " " + self.tr("with 95 % ranges over the runs")
+        self.note.setText(note)
         self.note.setStyleSheet("color: #5F6B7A; padding: 4px 2px")
 
     def mark_stale(self) -> None:
         if self.result is not None:
-            self.note.setText(STALE_TEXT)
+            self.note.setText(self.tr(STALE_TEXT))
             self.note.setStyleSheet("color: #9A5B00; font-weight: bold; padding: 4px 2px")
 
     def set_theme(self, theme: str) -> None:

@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -44,6 +44,8 @@ from app.engine.simulation_job import (
     SimulationRequest,
     run_simulation,
 )
+from app.engine.templates import money
+from app.i18n import plural
 from app.ui.assumptions_table import AssumptionsTable
 from app.ui.background import BackgroundJob, Report
 from app.ui.inspector import Feedback, condition_feedback
@@ -76,7 +78,12 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.1f} %"
+    return f"{QLocale().toString(value * 100, 'f', 1)} %"
+
+
+def _n(value: float) -> str:
+    """A count or amount with the locale's digit groups (`12 345`, `12,345`)."""
+    return QLocale().toString(float(round(value)), "f", 0)
 
 
 class SimulationPanel(QWidget):
@@ -132,18 +139,21 @@ class SimulationPanel(QWidget):
 
         self.database_edit = QLineEdit(database_url(None))
         self.database_edit.setToolTip(
-            "A SQLite file or a database URL, e.g. postgresql+psycopg://user@host/contacts"
+            self.tr("A SQLite file or a database URL, e.g. postgresql+psycopg://user@host/contacts")
         )
         self.database_edit.editingFinished.connect(self._database_edited)
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse_database)
         row = QHBoxLayout()
         row.addWidget(self.database_edit, 1)
         row.addWidget(browse)
-        form.addRow("Database", row)
+        form.addRow(self.tr("Database"), row)
         self.database_status = QLabel()
         self.database_status.setWordWrap(True)
-        self.create_demo_button = QPushButton(f"Create demo database ({DEMO_CONTACTS:,} contacts)")
+        demo = self.tr("Create demo database ({n} contact(s))", "", DEMO_CONTACTS)
+        self.create_demo_button = QPushButton(
+            plural(demo, DEMO_CONTACTS).format(n=_n(DEMO_CONTACTS))
+        )
         self.create_demo_button.clicked.connect(self.create_demo_database)
         status_row = QVBoxLayout()
         status_row.addWidget(self.database_status)
@@ -151,35 +161,39 @@ class SimulationPanel(QWidget):
         form.addRow("", status_row)
 
         self.segment_edit = QLineEdit()
-        self.segment_edit.setPlaceholderText("everyone, or e.g. 'vip' in tags and age >= 25")
+        self.segment_edit.setPlaceholderText(
+            self.tr("everyone, or e.g. 'vip' in tags and age >= 25")
+        )
         self.segment_edit.textChanged.connect(self._segment_edited)
-        form.addRow("Segment", self.segment_edit)
+        form.addRow(self.tr("Segment"), self.segment_edit)
         self.segment_feedback = Feedback()
         self.segment_feedback.hide()
         form.addRow("", self.segment_feedback)
 
-        self.horizon_spin = QSpinBox(minimum=1, maximum=365, value=30, suffix=" days")
+        self.horizon_spin = QSpinBox(minimum=1, maximum=365, value=30, suffix=self.tr(" days"))
         self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1, value=1)
-        self.seed_spin.setToolTip("The same seed gives the same numbers, run after run")
+        self.seed_spin.setToolTip(self.tr("The same seed gives the same numbers, run after run"))
         self.replications_spin = QSpinBox(minimum=1, maximum=200, value=1)
         self.replications_spin.setToolTip(
-            "Repeat the run with derived seeds to get 95 % intervals for the headline figures"
+            self.tr(
+                "Repeat the run with derived seeds to get 95 % intervals for the headline figures"
+            )
         )
         self.start_edit = QDateEdit(QDate.currentDate())
         self.start_edit.setCalendarPopup(True)
-        self.start_edit.setDisplayFormat("yyyy-MM-dd")
+        self.start_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
         numbers = QHBoxLayout()
         numbers.addWidget(self.horizon_spin)
-        numbers.addWidget(QLabel("Seed"))
+        numbers.addWidget(QLabel(self.tr("Seed")))
         numbers.addWidget(self.seed_spin)
-        numbers.addWidget(QLabel("Runs"))
+        numbers.addWidget(QLabel(self.tr("Runs")))
         numbers.addWidget(self.replications_spin)
-        form.addRow("Horizon", numbers)
-        form.addRow("Starts on", self.start_edit)
+        form.addRow(self.tr("Horizon"), numbers)
+        form.addRow(self.tr("Starts on"), self.start_edit)
         layout.addLayout(form)
 
         self.assumptions_toggle = QToolButton()
-        self.assumptions_toggle.setText("Behaviour assumptions per channel")
+        self.assumptions_toggle.setText(self.tr("Behaviour assumptions per channel"))
         self.assumptions_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.assumptions_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.assumptions_toggle.setCheckable(True)
@@ -193,11 +207,11 @@ class SimulationPanel(QWidget):
         layout.addWidget(self.assumptions)
 
         buttons = QHBoxLayout()
-        self.run_button = QPushButton("Run simulation")
-        self.run_button.setToolTip("Simulate the funnel over the database (F9)")
+        self.run_button = QPushButton(self.tr("Run simulation"))
+        self.run_button.setToolTip(self.tr("Simulate the funnel over the database (F9)"))
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         buttons.addWidget(self.run_button, 1)
@@ -207,16 +221,16 @@ class SimulationPanel(QWidget):
         self.progress.setTextVisible(False)
         self.progress.hide()
         layout.addWidget(self.progress)
-        self.status = QLabel("Not run yet.")
+        self.status = QLabel(self.tr("Not run yet."))
         self.status.setWordWrap(True)
         self.status.setStyleSheet(MUTED_STYLE)
         layout.addWidget(self.status)
 
         toggles = QHBoxLayout()
-        self.show_numbers = QCheckBox("Numbers on the canvas")
+        self.show_numbers = QCheckBox(self.tr("Numbers on the canvas"))
         self.show_numbers.setChecked(True)
         self.show_numbers.toggled.connect(self.show_numbers_changed)
-        self.percentages = QCheckBox("As percentages")
+        self.percentages = QCheckBox(self.tr("As percentages"))
         self.percentages.toggled.connect(self.percentages_changed)
         toggles.addWidget(self.show_numbers)
         toggles.addWidget(self.percentages)
@@ -228,7 +242,9 @@ class SimulationPanel(QWidget):
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.headline)
         self.stages = QTableWidget(0, 3)
-        self.stages.setHorizontalHeaderLabels(["Stage", "Contacts", "From start"])
+        self.stages.setHorizontalHeaderLabels(
+            [self.tr("Stage"), self.tr("Contacts"), self.tr("From start")]
+        )
         self.stages.verticalHeader().hide()
         header = self.stages.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -237,9 +253,9 @@ class SimulationPanel(QWidget):
         self.stages.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.stages.hide()
         layout.addWidget(self.stages)
-        self.preview_button = QPushButton("Preview as contact…")
+        self.preview_button = QPushButton(self.tr("Preview as contact…"))
         self.preview_button.setToolTip(
-            "Pick a contact and follow its path step by step, with every message rendered"
+            self.tr("Pick a contact and follow its path step by step, with every message rendered")
         )
         self.preview_button.clicked.connect(self.preview_requested)
         layout.addWidget(self.preview_button)
@@ -254,9 +270,9 @@ class SimulationPanel(QWidget):
         folder = str(current.parent if current else Path.home())
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Contact database",
+            self.tr("Contact database"),
             folder,
-            "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)",
+            self.tr("SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)"),
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:
@@ -271,13 +287,15 @@ class SimulationPanel(QWidget):
         self.run_button.setEnabled(not missing and not self.running())
         if missing:
             self.database_status.setText(
-                f"There is no database at {path} yet. Create a demo one to try the funnel, "
-                "or import contacts with ‘voronka db import’."
+                self.tr(
+                    "There is no database at {path} yet. Create a demo one to try the funnel, "
+                    "or import contacts with ‘voronka db import’."
+                ).format(path=path)
             )
             self.database_status.setStyleSheet(STALE_STYLE)
         else:
             where = path.name if path else make_url(url).render_as_string(hide_password=True)
-            self.database_status.setText(f"Contacts from {where}")
+            self.database_status.setText(self.tr("Contacts from {where}").format(where=where))
             self.database_status.setStyleSheet(MUTED_STYLE)
 
     def _segment_edited(self, text: str) -> None:
@@ -324,8 +342,15 @@ class SimulationPanel(QWidget):
         errors = [p for p in self.document.problems if p.severity.value == "error"]
         if errors:
             self._show_status(
-                f"Fix the {len(errors)} error{'s' if len(errors) > 1 else ''} in Problems first: "
-                "a funnel with holes cannot be simulated.",
+                plural(
+                    self.tr(
+                        "Fix the %n error(s) in Problems first: a funnel with holes cannot be "
+                        "simulated.",
+                        "",
+                        len(errors),
+                    ),
+                    len(errors),
+                ),
                 ERROR_STYLE,
             )
             return
@@ -336,7 +361,7 @@ class SimulationPanel(QWidget):
         def work(report: Report) -> tuple[SimulationResult, Population]:
             return run_simulation(scenario, request, report)
 
-        self._begin(BackgroundJob(work, self), "Starting…")
+        self._begin(BackgroundJob(work, self), self.tr("Starting…"))
         self.request = request
         self.job.succeeded.connect(self._run_succeeded)
         self.job.start()
@@ -344,7 +369,7 @@ class SimulationPanel(QWidget):
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self._show_status("Cancelling…", MUTED_STYLE)
+            self._show_status(self.tr("Cancelling…"), MUTED_STYLE)
 
     def create_demo_database(self) -> None:
         if self.running():
@@ -363,7 +388,7 @@ class SimulationPanel(QWidget):
                 engine.dispose()
             return url
 
-        self._begin(BackgroundJob(work, self), "Creating the demo database…")
+        self._begin(BackgroundJob(work, self), self.tr("Creating the demo database…"))
         self.job.succeeded.connect(self._demo_created)
         self.job.start()
 
@@ -391,22 +416,33 @@ class SimulationPanel(QWidget):
         seconds = time.perf_counter() - self._started
         result = self.result
         self._show_status(
-            f"{result.entered:,} of {self.population.count:,} contacts entered · seed "
-            f"{result.seed} · {result.horizon_days} days · {seconds:.1f} s",
+            self.tr(
+                "{entered} of {count} contacts entered · seed {seed} · {days} · {seconds} s"
+            ).format(
+                entered=_n(result.entered),
+                count=_n(self.population.count),
+                seed=result.seed,
+                days=plural(self.tr("%n day(s)", "", result.horizon_days), result.horizon_days),
+                seconds=QLocale().toString(seconds, "f", 1),
+            ),
             MUTED_STYLE,
         )
         self._show_headline(result)
         self.result_ready.emit(result, self.population)
 
     def _demo_created(self, url: str) -> None:
-        self._show_status(f"Demo database ready: {DEMO_CONTACTS:,} contacts.", MUTED_STYLE)
-        self.status_message.emit("Demo contact database created")
+        self._show_status(
+            self.tr("Demo database ready: {n} contacts.").format(n=_n(DEMO_CONTACTS)), MUTED_STYLE
+        )
+        self.status_message.emit(self.tr("Demo contact database created"))
 
     def _failed(self, message: str) -> None:
         self._show_status(message, ERROR_STYLE)
 
     def _cancelled(self) -> None:
-        self._show_status("Cancelled; the last results (if any) are unchanged.", MUTED_STYLE)
+        self._show_status(
+            self.tr("Cancelled; the last results (if any) are unchanged."), MUTED_STYLE
+        )
         self.cancelled.emit()
 
     def _finished(self) -> None:
@@ -431,30 +467,33 @@ class SimulationPanel(QWidget):
     def mark_stale(self) -> None:
         if self.result is not None and not self.running():
             self._show_status(
-                "The funnel changed since this run: the numbers are out of date. Run again.",
+                self.tr(
+                    "The funnel changed since this run: the numbers are out of date. Run again."
+                ),
                 STALE_STYLE,
             )
 
     def _show_headline(self, result: SimulationResult) -> None:
         currency = self.document.scenario.settings.currency
-        waiting = f", {result.waiting:,} still waiting" if result.waiting else ""
         lost = sum(n for outcome, n in result.outcomes.items() if outcome != "converted")
-        text = (
-            f"<b>{result.converted:,}</b> converted ({_pct(result.conversion_rate)}) · "
-            f"revenue <b>{result.revenue:,.0f} {currency}</b><br>"
-            f"{lost:,} left without converting{waiting}"
+        text = self.tr("<b>{converted}</b> converted ({rate}) · revenue <b>{revenue}</b>").format(
+            converted=_n(result.converted),
+            rate=_pct(result.conversion_rate),
+            revenue=money(round(result.revenue), currency),
         )
+        text += "<br>" + self.tr("{lost} left without converting").format(lost=_n(lost))
+        if result.waiting:
+            text += self.tr(", {n} still waiting").format(n=_n(result.waiting))
         interval = result.replications.get("converted")
         if interval:
-            text += (
-                f"<br>Over {self.request.replications if self.request else ''} runs: "
-                f"{interval['mean']:,.0f} converted (95 %: {interval['low']:,.0f}–"
-                f"{interval['high']:,.0f})"
-            )
+            runs = self.request.replications if self.request else 0
+            text += "<br>" + plural(
+                self.tr("Over %n run(s): {mean} converted (95 %: {low}–{high})", "", runs), runs
+            ).format(mean=_n(interval["mean"]), low=_n(interval["low"]), high=_n(interval["high"]))
         self.headline.setText(text)
         self.stages.setRowCount(len(result.stages))
         for row, stage in enumerate(result.stages):
-            values = (str(stage["stage"]), f"{stage['conversions']:,}", _pct(stage["from_start"]))
+            values = (str(stage["stage"]), _n(stage["conversions"]), _pct(stage["from_start"]))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column:

@@ -8,24 +8,42 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import QCoreApplication
+
 from app.canvas.style import THEMES
-from app.engine.catalog import Category, NodeType, ParamSpec
+from app.engine.catalog import (
+    Category,
+    NodeType,
+    ParamSpec,
+    param_help,
+    param_label,
+    type_help,
+    type_label,
+)
+from app.engine.catalog import category_title as catalog_category_title
 
 MUTED = THEMES["light"].muted_text.name()
 
 
 def category_title(category: Category) -> str:
-    return category.value.capitalize()
+    """The palette heading in the interface language."""
+    return catalog_category_title(category)
 
 
-def type_tooltip(spec: NodeType, hint: str = "Drag onto the canvas, or press Enter to add.") -> str:
+def _example_label() -> str:
+    return QCoreApplication.translate("Palette", "Example:")
+
+
+def type_tooltip(spec: NodeType, hint: str | None = None) -> str:
+    if hint is None:
+        hint = QCoreApplication.translate("Palette", "Drag onto the canvas, or press Enter to add.")
     parts = [
-        f"<b>{html.escape(spec.label)}</b> "
+        f"<b>{html.escape(type_label(spec))}</b> "
         f"<span style='color:{MUTED}'>· {html.escape(category_title(spec.category))}</span>",
-        html.escape(spec.help),
+        html.escape(type_help(spec)),
     ]
     if spec.example:
-        parts.append(f"<i>Example:</i> {html.escape(spec.example)}")
+        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(spec.example)}")
     if hint:
         parts.append(f"<span style='color:{MUTED}'>{html.escape(hint)}</span>")
     return _paragraph(parts)
@@ -33,11 +51,11 @@ def type_tooltip(spec: NodeType, hint: str = "Drag onto the canvas, or press Ent
 
 def param_tooltip(spec: ParamSpec) -> str:
     """What the parameter does and a value a marketer would type."""
-    parts = [f"<b>{html.escape(spec.label)}</b>"]
+    parts = [f"<b>{html.escape(param_label(spec))}</b>"]
     if spec.help:
-        parts.append(html.escape(spec.help))
+        parts.append(html.escape(param_help(spec)))
     if spec.example:
-        parts.append(f"<i>Example:</i> {html.escape(spec.example)}")
+        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(spec.example)}")
     return _paragraph(parts)
 
 
