@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -38,7 +38,6 @@ from app.gallery import Template, templates
 from app.ui import demo_database, help
 from app.ui.demo_database import DemoDatabaseJob, missing_default_database
 from app.ui.main_window import (
-    FILE_FILTER,
     MainWindow,
     apply_to_open_windows,
     is_bundled_template,
@@ -457,7 +456,12 @@ class WelcomeWindow(QWidget):
 
     def open_dialog(self) -> None:
         folder = preferences.load().last_folder or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", folder, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            QCoreApplication.translate("MainWindow", "Open scenario"),
+            folder,
+            QCoreApplication.translate("MainWindow", "Voronka scenarios (*.json);;All files (*)"),
+        )
         if path:
             self.open_path(Path(path))
 

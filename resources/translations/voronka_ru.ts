@@ -1820,8 +1820,32 @@
         <translation>Во весь экран, по этапам (стрелки; N — цифры; Esc — выход)</translation>
     </message>
     <message>
+        <source>Se&amp;ttings…</source>
+        <translation>&amp;Настройки…</translation>
+    </message>
+    <message>
+        <source>Language, theme, grid, database, simulation</source>
+        <translation>Язык, тема, сетка, база, симуляция</translation>
+    </message>
+    <message>
         <source>&amp;Keyboard Shortcuts</source>
         <translation>&amp;Горячие клавиши</translation>
+    </message>
+    <message>
+        <source>&amp;What Is an Auto-Funnel?</source>
+        <translation>&amp;Что такое автоворонка?</translation>
+    </message>
+    <message>
+        <source>A short introduction</source>
+        <translation>Короткое введение</translation>
+    </message>
+    <message>
+        <source>&amp;Welcome Screen</source>
+        <translation>&amp;Стартовый экран</translation>
+    </message>
+    <message>
+        <source>Templates, recent files, demo database</source>
+        <translation>Шаблоны, недавние файлы, демо-база</translation>
     </message>
     <message>
         <source>&amp;About Voronka</source>
@@ -1962,74 +1986,6 @@
     <message>
         <source>revenue {amount}</source>
         <translation>выручка {amount}</translation>
-    </message>
-    <message>
-        <source>Tab / double-click</source>
-        <translation>Tab / двойной щелчок</translation>
-    </message>
-    <message>
-        <source>Add a step at the cursor</source>
-        <translation>Добавить шаг под курсором</translation>
-    </message>
-    <message>
-        <source>Drag from an exit</source>
-        <translation>Перетащить от выхода</translation>
-    </message>
-    <message>
-        <source>Connect; drop on empty canvas to add a connected step</source>
-        <translation>Соединить; отпустить на пустом месте — добавить уже подключённый шаг</translation>
-    </message>
-    <message>
-        <source>Undo / redo</source>
-        <translation>Отменить / повторить</translation>
-    </message>
-    <message>
-        <source>Copy, cut, paste (also between windows)</source>
-        <translation>Копировать, вырезать, вставить (и между окнами)</translation>
-    </message>
-    <message>
-        <source>Duplicate</source>
-        <translation>Дублировать</translation>
-    </message>
-    <message>
-        <source>Delete the selection</source>
-        <translation>Удалить выделенное</translation>
-    </message>
-    <message>
-        <source>Select all</source>
-        <translation>Выделить всё</translation>
-    </message>
-    <message>
-        <source>Wheel</source>
-        <translation>Колесо мыши</translation>
-    </message>
-    <message>
-        <source>Zoom at the cursor</source>
-        <translation>Масштаб под курсором</translation>
-    </message>
-    <message>
-        <source>Middle button / Space+drag</source>
-        <translation>Средняя кнопка / Пробел+перетаскивание</translation>
-    </message>
-    <message>
-        <source>Pan</source>
-        <translation>Прокрутка холста</translation>
-    </message>
-    <message>
-        <source>Fit all / fit selection</source>
-        <translation>Показать всё / выделенное</translation>
-    </message>
-    <message>
-        <source>Auto-layout</source>
-        <translation>Авторасстановка</translation>
-    </message>
-    <message>
-        <source>Validate</source>
-        <translation>Проверить</translation>
-    </message>
-    <message>
-        <source>Keyboard shortcuts</source>
-        <translation>Горячие клавиши</translation>
     </message>
     <message>
         <source>About Voronka</source>
@@ -2205,66 +2161,6 @@
 <context>
     <name>Palette</name>
     <message>
-        <source>everyone tagged “vip” who has not bought for 90 days</source>
-        <translation>все с тегом «vip», кто не покупал 90 дней</translation>
-    </message>
-    <message>
-        <source>a cart worth 1 000 ₽ or more is abandoned</source>
-        <translation>брошена корзина на 1 000 ₽ и больше</translation>
-    </message>
-    <message>
-        <source>an e-mail: “You left something in your cart”</source>
-        <translation>письмо: «Вы кое-что забыли в корзине»</translation>
-    </message>
-    <message>
-        <source>a personal 10 % code for the items left in the cart</source>
-        <translation>персональный код на 10 % на товары из корзины</translation>
-    </message>
-    <message>
-        <source>wait 1 hour, or hold until the 09:00–21:00 window</source>
-        <translation>подождать 1 час или до окна 09:00–21:00</translation>
-    </message>
-    <message>
-        <source>did they buy within 2 days? If not, remind them</source>
-        <translation>купил за 2 дня? Если нет — напомнить</translation>
-    </message>
-    <message>
-        <source>can we text them? consent_sms and has_phone</source>
-        <translation>можно писать в SMS? consent_sms and has_phone</translation>
-    </message>
-    <message>
-        <source>by city: Moscow, St Petersburg, everyone else</source>
-        <translation>по городу: Москва, Санкт-Петербург, остальные</translation>
-    </message>
-    <message>
-        <source>test two subject lines, 50 % / 50 %</source>
-        <translation>тест двух тем письма, 50 % / 50 %</translation>
-    </message>
-    <message>
-        <source>tag “cart_lost” for retargeting ads</source>
-        <translation>тег «cart_lost» для ретаргетинга</translation>
-    </message>
-    <message>
-        <source>ask a manager to call a hot lead</source>
-        <translation>попросить менеджера позвонить горячему лиду</translation>
-    </message>
-    <message>
-        <source>“Cart recovered”, worth the average check</source>
-        <translation>«Корзина возвращена» на сумму среднего чека</translation>
-    </message>
-    <message>
-        <source>bought / did not buy / unsubscribed</source>
-        <translation>купил / не купил / отписался</translation>
-    </message>
-    <message>
-        <source>why the first reminder carries no discount</source>
-        <translation>почему в первом напоминании нет скидки</translation>
-    </message>
-    <message>
-        <source>the “Interest” stage of the funnel</source>
-        <translation>этап воронки «Интерес»</translation>
-    </message>
-    <message>
         <source>Example:</source>
         <translation>Пример:</translation>
     </message>
@@ -2295,10 +2191,6 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Condition</source>
         <translation>Условие</translation>
-    </message>
-    <message>
-        <source>e.g. age &gt;= 25 and &quot;cats&quot; in tags; empty means everyone</source>
-        <translation>например age &gt;= 25 and &quot;cats&quot; in tags; пусто — все контакты</translation>
     </message>
     <message>
         <source>Entry schedule</source>
@@ -2345,24 +2237,12 @@ Esc очищает фильтр.</translation>
         <translation>Тема</translation>
     </message>
     <message>
-        <source>E-mail subject (Jinja2), e.g. {{ contact.first_name }}, your cart is waiting</source>
-        <translation>Тема письма (Jinja2), например: {{ contact.first_name }}, ваша корзина ждёт</translation>
-    </message>
-    <message>
         <source>Text</source>
         <translation>Текст</translation>
     </message>
     <message>
-        <source>Message text (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}</source>
-        <translation>Текст сообщения (Jinja2): {{ contact.first_name }}, {{ offer.discount }}, {{ promo_code }}</translation>
-    </message>
-    <message>
         <source>Cost per message</source>
         <translation>Цена сообщения</translation>
-    </message>
-    <message>
-        <source>What one message costs in the scenario&apos;s currency (SMS ≈ 3–5 ₽, e-mail ≈ 0).</source>
-        <translation>Сколько стоит одно сообщение в валюте сценария (SMS ≈ 3–5 ₽, e-mail ≈ 0).</translation>
     </message>
     <message>
         <source>Product</source>
@@ -2409,60 +2289,164 @@ Esc очищает фильтр.</translation>
         <translation>Сколько ждать, прежде чем уйти по выходу «время вышло».</translation>
     </message>
     <message>
-        <source>e.g. age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</source>
-        <translation>например age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</translation>
-    </message>
-    <message>
         <source>Cases</source>
         <translation>Варианты</translation>
     </message>
     <message>
-        <source>Ordered cases, each with an id, a label and a condition.</source>
-        <translation>Упорядоченные варианты: у каждого id, название и условие.</translation>
+        <source>Only contacts for whom this holds enter; empty means everyone.</source>
+        <translation>Входят только контакты, для которых условие верно; пусто — входят все.</translation>
+    </message>
+    <message>
+        <source>All at once when the scenario starts, or evenly over some days, so a large segment does not flood the shop&apos;s support in one morning.</source>
+        <translation>Все сразу при запуске сценария или равномерно за несколько дней, чтобы большой сегмент не завалил поддержку магазина за одно утро.</translation>
+    </message>
+    <message>
+        <source>What the contact does (or what happens to them) that brings them in.</source>
+        <translation>Что делает контакт (или что с ним происходит), чтобы попасть в воронку.</translation>
+    </message>
+    <message>
+        <source>The e-mail&apos;s subject line (a Jinja2 template); other channels do not use it.</source>
+        <translation>Тема письма (шаблон Jinja2); другие каналы её не используют.</translation>
+    </message>
+    <message>
+        <source>The message text, a Jinja2 template: contact fields, the offer, the promo code.</source>
+        <translation>Текст сообщения, шаблон Jinja2: поля контакта, предложение, промокод.</translation>
+    </message>
+    <message>
+        <source>What one message costs in the scenario&apos;s currency; simulation adds it up.</source>
+        <translation>Стоимость одного сообщения в валюте сценария; симуляция её суммирует.</translation>
+    </message>
+    <message>
+        <source>What is offered, from the scenario&apos;s products: lead magnet, tripwire, main product, upsell or cross-sell.</source>
+        <translation>Что предлагается из продуктов сценария: лид-магнит, трипвайр, основной продукт, апсейл или кросс-сейл.</translation>
+    </message>
+    <message>
+        <source>The discount in percent; above the scenario&apos;s limit it is a warning.</source>
+        <translation>Скидка в процентах; выше лимита сценария — предупреждение.</translation>
+    </message>
+    <message>
+        <source>The code typed at checkout; the text can show it as {{ promo_code }}.</source>
+        <translation>Код, который вводят при оформлении заказа; в тексте он выводится как {{ promo_code }}.</translation>
+    </message>
+    <message>
+        <source>How long to hold the contact (ISO 8601: PT = hours and minutes).</source>
+        <translation>Сколько держать контакт (ISO 8601: PT — часы и минуты).</translation>
+    </message>
+    <message>
+        <source>The days on which the send window opens.</source>
+        <translation>Дни, в которые открывается окно отправки.</translation>
+    </message>
+    <message>
+        <source>When the window opens, 24-hour time in the scenario&apos;s time zone.</source>
+        <translation>Когда открывается окно, 24-часовое время в часовом поясе сценария.</translation>
+    </message>
+    <message>
+        <source>When the window closes; contacts arriving later wait for the next day.</source>
+        <translation>Когда окно закрывается; пришедшие позже ждут следующего дня.</translation>
+    </message>
+    <message>
+        <source>What the contact must do for the ‘happened’ exit.</source>
+        <translation>Что должен сделать контакт, чтобы выйти по «произошло».</translation>
+    </message>
+    <message>
+        <source>Contacts for whom this holds take ‘yes’, the others ‘no’.</source>
+        <translation>Контакты, для которых условие верно, идут по «да», остальные — по «нет».</translation>
+    </message>
+    <message>
+        <source>Ordered cases, each with an id, a label and a condition; the first that holds wins and each case is an exit.</source>
+        <translation>Варианты по порядку, у каждого id, название и условие; срабатывает первый подходящий, каждый вариант — отдельный выход.</translation>
     </message>
     <message>
         <source>Variants</source>
         <translation>Варианты</translation>
     </message>
     <message>
+        <source>Variants with a weight each; the weights add up to 100 and every variant is an exit.</source>
+        <translation>Варианты с весами; веса в сумме дают 100, каждый вариант — отдельный выход.</translation>
+    </message>
+    <message>
         <source>Action</source>
         <translation>Действие</translation>
+    </message>
+    <message>
+        <source>What changes on the contact: a tag, an attribute or the CRM stage.</source>
+        <translation>Что меняется у контакта: тег, атрибут или этап в CRM.</translation>
     </message>
     <message>
         <source>Tag</source>
         <translation>Тег</translation>
     </message>
     <message>
+        <source>The tag to add or remove; later conditions can test it.</source>
+        <translation>Тег, который добавить или снять; его могут проверять следующие условия.</translation>
+    </message>
+    <message>
         <source>Attribute</source>
         <translation>Атрибут</translation>
+    </message>
+    <message>
+        <source>The contact attribute to set (with ‘set attribute’).</source>
+        <translation>Атрибут контакта, который задать (для «задать атрибут»).</translation>
     </message>
     <message>
         <source>Value</source>
         <translation>Значение</translation>
     </message>
     <message>
+        <source>The attribute&apos;s new value, or the CRM stage to move the contact to.</source>
+        <translation>Новое значение атрибута или этап CRM, на который перевести контакт.</translation>
+    </message>
+    <message>
         <source>Kind</source>
         <translation>Тип</translation>
+    </message>
+    <message>
+        <source>Tell a manager now, create a CRM task, or call a webhook of another system.</source>
+        <translation>Сообщить менеджеру, создать задачу в CRM или вызвать вебхук другой системы.</translation>
+    </message>
+    <message>
+        <source>What the manager or the task reads (a Jinja2 template).</source>
+        <translation>Что прочитает менеджер или увидит задача (шаблон Jinja2).</translation>
     </message>
     <message>
         <source>Assignee</source>
         <translation>Ответственный</translation>
     </message>
     <message>
+        <source>Who gets the notification or the task.</source>
+        <translation>Кто получит уведомление или задачу.</translation>
+    </message>
+    <message>
         <source>Webhook URL</source>
         <translation>URL вебхука</translation>
+    </message>
+    <message>
+        <source>The address the webhook calls with the contact&apos;s data.</source>
+        <translation>Адрес, который вызывает вебхук с данными контакта.</translation>
     </message>
     <message>
         <source>Stage</source>
         <translation>Этап</translation>
     </message>
     <message>
+        <source>The stage&apos;s name in the funnel chart; goals with one name add up.</source>
+        <translation>Название этапа на графике воронки; цели с одним названием суммируются.</translation>
+    </message>
+    <message>
         <source>Revenue</source>
         <translation>Выручка</translation>
     </message>
     <message>
+        <source>What a contact reaching this goal brings, in the scenario&apos;s currency.</source>
+        <translation>Сколько приносит контакт, достигший цели, в валюте сценария.</translation>
+    </message>
+    <message>
         <source>Outcome</source>
         <translation>Итог</translation>
+    </message>
+    <message>
+        <source>How the contact leaves: converted, lost, unsubscribed, disqualified, or handed to another scenario.</source>
+        <translation>Как контакт выходит: конверсия, потерян, отписался, не подошёл или передан в другой сценарий.</translation>
     </message>
     <message>
         <source>Hand off to scenario</source>
@@ -2473,16 +2457,32 @@ Esc очищает фильтр.</translation>
         <translation>При итоге «передача»: id сценария, который подхватывает контакт.</translation>
     </message>
     <message>
+        <source>What the diagram shows: the note&apos;s words or the frame&apos;s caption.</source>
+        <translation>Что показывает схема: текст заметки или подпись рамки.</translation>
+    </message>
+    <message>
         <source>Colour</source>
         <translation>Цвет</translation>
+    </message>
+    <message>
+        <source>The background colour on the canvas and in exported diagrams.</source>
+        <translation>Цвет фона на холсте и в экспортированных схемах.</translation>
     </message>
     <message>
         <source>Width</source>
         <translation>Ширина</translation>
     </message>
     <message>
+        <source>The frame&apos;s width on the canvas (a step card is 220 wide).</source>
+        <translation>Ширина рамки на холсте (карточка шага шириной 220).</translation>
+    </message>
+    <message>
         <source>Height</source>
         <translation>Высота</translation>
+    </message>
+    <message>
+        <source>The frame&apos;s height on the canvas; auto-layout fits it to its steps.</source>
+        <translation>Высота рамки на холсте; авторасстановка подгоняет её под шаги.</translation>
     </message>
 </context>
 <context>
@@ -2766,6 +2766,10 @@ Esc очищает фильтр.</translation>
         <translation>Воронка без названия</translation>
     </message>
     <message>
+        <source>The funnel&apos;s name in reports and the title bar, e.g. Win-back</source>
+        <translation>Название воронки в отчётах и заголовке окна, например «Возврат клиентов»</translation>
+    </message>
+    <message>
         <source>A three-letter ISO code: prices and costs are in it</source>
         <translation>Трёхбуквенный код ISO: в этой валюте цены и затраты</translation>
     </message>
@@ -2782,8 +2786,20 @@ Esc очищает фильтр.</translation>
         <translation> сообщ.</translation>
     </message>
     <message>
+        <source>The most messages one contact may get per period, e.g. 3</source>
+        <translation>Сколько сообщений максимум получит один контакт за период, например 3</translation>
+    </message>
+    <message>
         <source>A period such as P1D (a day) or P7D (a week)</source>
         <translation>Период вида P1D (день) или P7D (неделя)</translation>
+    </message>
+    <message>
+        <source>Quiet hours begin (24-hour time), e.g. 22:00</source>
+        <translation>Начало тихих часов (24-часовое время), например 22:00</translation>
+    </message>
+    <message>
+        <source>Quiet hours end, e.g. 09:00: messages wait until then</source>
+        <translation>Конец тихих часов, например 09:00: до этого сообщения ждут</translation>
     </message>
     <message>
         <source>HH:MM</source>
