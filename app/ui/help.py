@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 from app import preferences
 from app.engine.validation import RULES
 from app.help_docs import help_page, rule_doc
+from app.i18n import current_language
 
+_RULES = {rule.code: rule for rule in RULES}
 RULE_TITLES = {rule.code: rule.title for rule in RULES}
 # Mouse and canvas gestures: not actions, so not in any menu.
 GESTURES = (
@@ -94,14 +96,21 @@ def show_auto_funnel_page() -> HelpViewer:
 
 
 def rule_tooltip(code: str) -> str:
-    """The rule's title, meaning and fix as rich text, for a Problems row."""
-    title = RULE_TITLES.get(code, code)
-    doc = rule_doc(code)
+    """The rule's title, meaning and fix as rich text, for a Problems row.
+
+    The meaning and fix come from docs/VALIDATION.md, which is in English: other languages get
+    the rule's translated title and the pointer to the full explanation only.
+    """
+    rule = _RULES.get(code)
+    title = rule.display_title if rule else code
     parts = [f"<b>{html.escape(code)} — {html.escape(title)}</b>"]
+    doc = rule_doc(code) if current_language() == "en" else None
     if doc is not None:
+        fix = QCoreApplication.translate("Problems", "Fix:")
         parts.append(_inline(doc.meaning))
-        parts.append(f"<i>Fix:</i> {_inline(doc.fix)}")
-    parts.append("<span style='color:#5F6B7A'>Click the code for the full explanation.</span>")
+        parts.append(f"<i>{html.escape(fix)}</i> {_inline(doc.fix)}")
+    more = QCoreApplication.translate("Problems", "Click the code for the full explanation.")
+    parts.append(f"<span style='color:#5F6B7A'>{html.escape(more)}</span>")
     return f"<p style='white-space:normal'>{'<br>'.join(parts)}</p>"
 
 

@@ -2549,6 +2549,14 @@ Esc очищает фильтр.</translation>
             <numerusform>%n заметок</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Fix:</source>
+        <translation>Как исправить:</translation>
+    </message>
+    <message>
+        <source>Click the code for the full explanation.</source>
+        <translation>Нажмите на код, чтобы открыть подробное объяснение.</translation>
+    </message>
 </context>
 <context>
     <name>ProblemsWidget</name>
