@@ -274,3 +274,12 @@ def test_results_show_the_runs_charts_and_say_when_they_are_stale(qtbot, window)
     assert "Seed 1" in window.results.note.text()
     window.document.move_nodes({"wait_1h": ((0, 0), (40, 40))})
     assert "changed since this run" in window.results.note.text()
+
+
+def test_closing_the_window_mid_run_stops_the_worker_promptly(qtbot, window):
+    window.simulation.replications_spin.setValue(200)
+    with qtbot.waitSignal(window.simulation.job_progressed, timeout=60_000):
+        window.run_simulation()
+    window.simulation.stop()
+    # The thread has ended, not merely timed out waiting for a quit only the GUI thread sends.
+    assert not window.simulation.job.is_running()

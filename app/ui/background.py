@@ -98,7 +98,11 @@ class BackgroundJob(QObject):
         return self._thread.isRunning()
 
     def wait(self, milliseconds: int = 30_000) -> bool:
-        """Block until the thread ends (closing a window mid-run)."""
+        """Block until the thread ends (closing a window mid-run).
+
+        The thread's event loop ends on `quit`, which `_done` would send from the GUI thread
+        this call blocks; ask for it here (before the loop starts, `exec` returns at once)."""
+        self._thread.quit()
         ended = self._thread.wait(milliseconds)
         if ended and self._paused:
             self._paused = False
