@@ -188,7 +188,7 @@ class Harness:
         for result in results:
             _queue_lambda_result(result)
         timeouts = {
-            name: 3 if (name, "timeout") in walk.steps else 600
+            name: TIMEOUT_WALK_SECONDS if (name, "timeout") in walk.steps else 600
             for name, state in states.items()
             if "TimeoutSeconds" in state
         }
@@ -267,9 +267,15 @@ def _evaluated(node: Node, contact: dict) -> dict[str, bool]:
     }
 
 
+# Where a walk takes a wait's timeout exit, the callback times out after this long. A timeout
+# that fires before moto's Lambda call starting the wait has returned corrupts the execution
+# history (a TypeError serialising it); 3 s did so on a loaded 2-core machine.
+TIMEOUT_WALK_SECONDS = 6
+
+
 def _fast(definition: dict) -> dict:
     """Durations are checked in the definition; a run waits 0 s, and each callback times out
-    after the seconds the input gives in `test_timeouts` — 3 s where the walk takes the
+    after the seconds the input gives in `test_timeouts` — 6 s where the walk takes the
     timeout exit, else 10 minutes. (Much shorter than the Lambda call that starts the wait,
     a timeout trips a race in moto's interpreter.)"""
     fast = copy.deepcopy(definition)
