@@ -44,14 +44,18 @@ def _name_from(path: Path) -> str:
     return path.stem.replace("_", " ").capitalize()
 
 
-def templates(folder: Path = EXAMPLES) -> list[Template]:
+def templates(folder: Path = EXAMPLES, language: str = "en") -> list[Template]:
     """The gallery in display order; a file that cannot be read is left out, not fatal.
+    Each template is in `language` where a translation exists (`resources/examples/ru/`),
+    else in English.
 
     Only the name and description are read here (plain JSON, no schema check: a third of a
     second for ten files); choosing a template loads it fully, with every check."""
     goal_of = {stem: goal for goal, stem in GOALS.items()}
     found = []
-    for path in sorted(folder.glob("*.json")):
+    for english in sorted(folder.glob("*.json")):
+        translated = folder / language / english.name
+        path = translated if language != "en" and translated.is_file() else english
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):

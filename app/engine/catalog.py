@@ -703,6 +703,11 @@ def param_label(param: ParamSpec) -> str:
     return localized("Parameter", param.label)
 
 
+def example_text(spec: NodeType | ParamSpec) -> str:
+    """A step's or parameter's example in the interface language ("" when it has none)."""
+    return localized("Example", spec.example) if spec.example else ""
+
+
 def param_help(param: ParamSpec) -> str:
     return localized("Parameter", param.help) if param.help else ""
 
@@ -783,10 +788,14 @@ def translatable_texts() -> list[tuple[str, str]]:
     choices: set[str] = {*CHANNELS, *KNOWN_EVENTS, *WAIT_EVENTS, *OUTCOMES, *PRODUCT_ROLES}
     for spec in NODE_TYPES:
         texts += [("NodeType", spec.label), ("NodeType", spec.help)]
+        if spec.example:
+            texts.append(("Example", spec.example))
         for param in spec.params:
             texts.append(("Parameter", param.label))
             if param.help:
                 texts.append(("Parameter", param.help))
+            if param.example:
+                texts.append(("Example", param.example))
             choices.update(param.choices)
     texts += [("Choice", choice_source(value)) for value in sorted(choices)]
     texts += [("Event", event.replace("_", " ")) for event in KNOWN_EVENTS]

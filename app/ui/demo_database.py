@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app import preferences
@@ -21,7 +21,10 @@ from app.engine.db.session import ENV_VAR, default_database_path, open_database
 from app.ui.background import BackgroundJob, Report
 
 DEMO_CONTACTS = 5000
-STAGES = {"contacts": "Writing contacts", "events": "Writing their purchase histories"}
+STAGES = {
+    "contacts": QT_TRANSLATE_NOOP("DemoDatabase", "Writing contacts"),
+    "events": QT_TRANSLATE_NOOP("DemoDatabase", "Writing their purchase histories"),
+}
 
 
 def missing_default_database() -> Path | None:
@@ -54,8 +57,13 @@ def demo_work(path: Path, contacts: int, locale: str) -> Callable[[Report], Demo
                 locale=locale,
                 seed=1,
                 progress=lambda stage, done, total: report(
-                    f"{STAGES.get(stage, stage.capitalize())}: "
-                    f"{numbers.toString(done)} of {numbers.toString(total)}",
+                    QCoreApplication.translate("DemoDatabase", "{stage}: {done} of {total}").format(
+                        stage=QCoreApplication.translate("DemoDatabase", STAGES[stage])
+                        if stage in STAGES
+                        else stage.capitalize(),
+                        done=numbers.toString(done),
+                        total=numbers.toString(total),
+                    ),
                     done / max(total, 1),
                 ),
             )
@@ -83,8 +91,10 @@ class DemoDatabaseJob(QObject):
         self.path = path
         contacts = contacts or DEMO_CONTACTS
         self.dialog = QProgressDialog(parent)
-        self.dialog.setWindowTitle("Demo database")
-        self.dialog.setLabelText(f"Creating {QLocale().toString(contacts)} demo contacts…")
+        self.dialog.setWindowTitle(self.tr("Demo database"))
+        self.dialog.setLabelText(
+            self.tr("Creating {n} demo contacts…").format(n=QLocale().toString(contacts))
+        )
         self.dialog.setRange(0, 1000)
         self.dialog.setMinimumDuration(0)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -106,7 +116,7 @@ class DemoDatabaseJob(QObject):
         self.job.start()
 
     def cancel(self) -> None:
-        self.dialog.setLabelText("Stopping…")
+        self.dialog.setLabelText(self.tr("Stopping…"))
         self.job.cancel()
 
     def is_running(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QCoreApplication, QLocale, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,15 +32,31 @@ from app.help_docs import help_page, rule_doc
 from app.i18n import current_language
 
 _RULES = {rule.code: rule for rule in RULES}
-RULE_TITLES = {rule.code: rule.title for rule in RULES}
 # Mouse and canvas gestures: not actions, so not in any menu.
 GESTURES = (
-    ("Tab, or double-click the canvas", "Search step types and add one at the cursor"),
-    ("Drag from an exit", "Connect; drop on empty canvas to add a connected step"),
-    ("Wheel", "Zoom at the cursor"),
-    ("Middle button, or Space + drag", "Pan"),
-    ("Drag on empty canvas", "Select the steps in a rectangle"),
+    (
+        QT_TRANSLATE_NOOP("Help", "Tab, or double-click the canvas"),
+        QT_TRANSLATE_NOOP("Help", "Search step types and add one at the cursor"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("Help", "Drag from an exit"),
+        QT_TRANSLATE_NOOP("Help", "Connect; drop on empty canvas to add a connected step"),
+    ),
+    (QT_TRANSLATE_NOOP("Help", "Wheel"), QT_TRANSLATE_NOOP("Help", "Zoom at the cursor")),
+    (
+        QT_TRANSLATE_NOOP("Help", "Middle button, or Space + drag"),
+        QT_TRANSLATE_NOOP("Help", "Pan"),
+    ),
+    (
+        QT_TRANSLATE_NOOP("Help", "Drag on empty canvas"),
+        QT_TRANSLATE_NOOP("Help", "Select the steps in a rectangle"),
+    ),
 )
+
+
+def _rule_title(code: str) -> str:
+    rule = _RULES.get(code)
+    return rule.display_title if rule else ""
 
 
 class HelpViewer(QDialog):
@@ -91,7 +107,8 @@ def language() -> str:
 
 def show_auto_funnel_page() -> HelpViewer:
     page = viewer()
-    page.show_markdown("What is an auto-funnel", help_page("auto_funnel", language()))
+    title = QCoreApplication.translate("Help", "What is an auto-funnel")
+    page.show_markdown(title, help_page("auto_funnel", language()))
     return page
 
 
@@ -116,7 +133,7 @@ def rule_tooltip(code: str) -> str:
 
 def show_rule_help(code: str) -> HelpViewer:
     doc = rule_doc(code)
-    title = RULE_TITLES.get(code, "")
+    title = _rule_title(code)
     if doc is None:
         text = f"# {code} — {title}\n\nThis rule is not described in docs/VALIDATION.md yet."
     else:
@@ -188,19 +205,27 @@ class ShortcutsDialog(QDialog):
 
     def __init__(self, menu_bar: QMenuBar, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts — Voronka")
+        self.setWindowTitle(self.tr("Keyboard shortcuts — Voronka"))
         self.rows = menu_shortcuts(menu_bar)
         self.table = _table(
-            ["Action", "Keys", "Menu"], [(a, k, m) for m, a, k in self.rows], bold_column=1
+            [self.tr("Action"), self.tr("Keys"), self.tr("Menu")],
+            [(a, k, m) for m, a, k in self.rows],
+            bold_column=1,
         )
-        self.gestures = _table(["Gesture", "What it does"], list(GESTURES), bold_column=0)
+        gestures = [
+            (QCoreApplication.translate("Help", a), QCoreApplication.translate("Help", b))
+            for a, b in GESTURES
+        ]
+        self.gestures = _table(
+            [self.tr("Gesture"), self.tr("What it does")], gestures, bold_column=0
+        )
         self.gestures.setFixedHeight(_rows_height(self.gestures))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(_heading("Keyboard"))
+        layout.addWidget(_heading(self.tr("Keyboard")))
         layout.addWidget(self.table, 1)
-        layout.addWidget(_heading("On the canvas"))
+        layout.addWidget(_heading(self.tr("On the canvas")))
         layout.addWidget(self.gestures)
         layout.addWidget(buttons)
         self.resize(660, 720)

@@ -50,17 +50,17 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings — Voronka")
+        self.setWindowTitle(self.tr("Settings — Voronka"))
         self.setObjectName("settings_dialog")
         self._original = current or preferences.load()
         self._apply = apply or (lambda _preferences: None)
         self.saved: Preferences | None = None
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._general_tab(), "General")
-        self.tabs.addTab(self._editor_tab(), "Editor")
-        self.tabs.addTab(self._database_tab(), "Contact database")
-        self.tabs.addTab(self._simulation_tab(), "Simulation")
+        self.tabs.addTab(self._general_tab(), self.tr("General"))
+        self.tabs.addTab(self._editor_tab(), self.tr("Editor"))
+        self.tabs.addTab(self._database_tab(), self.tr("Contact database"))
+        self.tabs.addTab(self._simulation_tab(), self.tr("Simulation"))
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR_TEXT}")
@@ -90,40 +90,44 @@ class SettingsDialog(QDialog):
     def _general_tab(self) -> QWidget:
         self.language = QComboBox()
         system = LANGUAGE_NAMES.get(QLocale.system().name()[:2], "English")
-        self.language.addItem(f"System language ({system})", "system")
+        self.language.addItem(self.tr("System language ({name})").format(name=system), "system")
         for code, name in LANGUAGE_NAMES.items():
             self.language.addItem(name, code)
-        self.language_note = _note("The language changes the next time Voronka starts.")
+        self.language_note = _note(self.tr("The language changes the next time Voronka starts."))
         self.theme = QComboBox()
-        self.theme.addItem("Light", "light")
-        self.theme.addItem("Dark", "dark")
-        self.theme.setToolTip("Colours of the canvas")
+        self.theme.addItem(self.tr("Light"), "light")
+        self.theme.addItem(self.tr("Dark"), "dark")
+        self.theme.setToolTip(self.tr("Colours of the canvas"))
         form = _form()
-        form.addRow("Language:", self.language)
+        form.addRow(self.tr("Language:"), self.language)
         form.addRow("", self.language_note)
-        form.addRow("Theme:", self.theme)
+        form.addRow(self.tr("Theme:"), self.theme)
         return _page(form)
 
     def _editor_tab(self) -> QWidget:
-        self.grid_visible = QCheckBox("Show the grid on the canvas")
-        self.snap = QCheckBox("Snap steps to the grid when they are moved")
+        self.grid_visible = QCheckBox(self.tr("Show the grid on the canvas"))
+        self.snap = QCheckBox(self.tr("Snap steps to the grid when they are moved"))
         self.grid_size = QSpinBox()
         self.grid_size.setRange(*preferences.GRID_SIZES)
-        self.grid_size.setSuffix(" px")
-        self.grid_size.setToolTip("Distance between grid lines at 100 % zoom; a step is 220 wide")
+        self.grid_size.setSuffix(self.tr(" px"))
+        self.grid_size.setToolTip(
+            self.tr("Distance between grid lines at 100 % zoom; a step is 220 wide")
+        )
         self.autosave = QSpinBox()
         self.autosave.setRange(*preferences.AUTOSAVE_SECONDS)
-        self.autosave.setSuffix(" s")
+        self.autosave.setSuffix(self.tr(" s"))
         self.autosave.setToolTip(
-            "After each change, Voronka keeps a recovery copy this many seconds later, so a "
-            "crash loses at most that much work. Your file is only written when you save."
+            self.tr(
+                "After each change, Voronka keeps a recovery copy this many seconds later, so a "
+                "crash loses at most that much work. Your file is only written when you save."
+            )
         )
         form = _form()
         form.addRow("", self.grid_visible)
         form.addRow("", self.snap)
-        form.addRow("Grid size:", self.grid_size)
-        form.addRow("Recovery copy after:", self.autosave)
-        form.addRow("", _note("Unsaved work is offered back after a crash."))
+        form.addRow(self.tr("Grid size:"), self.grid_size)
+        form.addRow(self.tr("Recovery copy after:"), self.autosave)
+        form.addRow("", _note(self.tr("Unsaved work is offered back after a crash.")))
         return _page(form)
 
     def _database_tab(self) -> QWidget:
@@ -131,21 +135,25 @@ class SettingsDialog(QDialog):
         self.database.setClearButtonEnabled(True)
         self.database.setPlaceholderText(self._default_database())
         self.database.setToolTip(
-            "An SQLite file, or a database URL such as "
-            "postgresql+psycopg://user:password@host/crm for a base the team shares"
+            self.tr(
+                "An SQLite file, or a database URL such as "
+                "postgresql+psycopg://user:password@host/crm for a base the team shares"
+            )
         )
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse_database)
         row = QHBoxLayout()
         row.addWidget(self.database, 1)
         row.addWidget(browse)
         form = _form()
-        form.addRow("Database:", row)
+        form.addRow(self.tr("Database:"), row)
         form.addRow(
             "",
             _note(
-                "Leave empty for the default: the $"
-                f"{ENV_VAR} URL when it is set, otherwise an SQLite file in your data folder."
+                self.tr(
+                    "Leave empty for the default: the ${variable} URL when it is set, otherwise an "
+                    "SQLite file in your data folder."
+                ).format(variable=ENV_VAR)
             ),
         )
         return _page(form)
@@ -153,20 +161,22 @@ class SettingsDialog(QDialog):
     def _simulation_tab(self) -> QWidget:
         self.horizon = QSpinBox()
         self.horizon.setRange(*preferences.HORIZON_DAYS)
-        self.horizon.setSuffix(" days")
-        self.horizon.setToolTip("How long a simulation follows the contacts")
+        self.horizon.setSuffix(self.tr(" days"))
+        self.horizon.setToolTip(self.tr("How long a simulation follows the contacts"))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("The same seed gives the same result; change it to see the spread")
+        self.seed.setToolTip(
+            self.tr("The same seed gives the same result; change it to see the spread")
+        )
         self.replications = QSpinBox()
         self.replications.setRange(*preferences.REPLICATIONS)
         self.replications.setToolTip(
-            "Runs with different seeds; more than one gives a 95 % range for each figure"
+            self.tr("Runs with different seeds; more than one gives a 95 % range for each figure")
         )
         form = _form()
-        form.addRow("Horizon:", self.horizon)
-        form.addRow("Seed:", self.seed)
-        form.addRow("Replications:", self.replications)
+        form.addRow(self.tr("Horizon:"), self.horizon)
+        form.addRow(self.tr("Seed:"), self.seed)
+        form.addRow(self.tr("Replications:"), self.replications)
 
         # the table of the Simulation dock: the same cells, benchmarks in grey, overrides in bold
         self.channels = AssumptionsTable()
@@ -174,8 +184,11 @@ class SettingsDialog(QDialog):
         self.channels.rejected.connect(self._channel_rejected)
         self._channel_problem = ""
         note = _note(
-            "What a new funnel's simulation assumes per channel, in percent. Grey: the published "
-            "benchmark; type a figure from your own reports to override it, clear it to go back."
+            self.tr(
+                "What a new funnel's simulation assumes per channel, in percent. Grey: the "
+                "published benchmark; type a figure from your own reports to override it, clear "
+                "it to go back."
+            )
         )
         return _page(form, note, self.channels)
 
@@ -297,9 +310,9 @@ class SettingsDialog(QDialog):
         start = current if current and "://" not in current else self._default_database()
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Contact database",
+            self.tr("Contact database"),
             start,
-            "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)",
+            self.tr("SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)"),
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:

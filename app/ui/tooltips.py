@@ -15,6 +15,7 @@ from app.engine.catalog import (
     Category,
     NodeType,
     ParamSpec,
+    example_text,
     param_help,
     param_label,
     type_help,
@@ -43,7 +44,7 @@ def type_tooltip(spec: NodeType, hint: str | None = None) -> str:
         html.escape(type_help(spec)),
     ]
     if spec.example:
-        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(spec.example)}")
+        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(example_text(spec))}")
     if hint:
         parts.append(f"<span style='color:{MUTED}'>{html.escape(hint)}</span>")
     return _paragraph(parts)
@@ -55,7 +56,7 @@ def param_tooltip(spec: ParamSpec) -> str:
     if spec.help:
         parts.append(html.escape(param_help(spec)))
     if spec.example:
-        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(spec.example)}")
+        parts.append(f"<i>{html.escape(_example_label())}</i> {html.escape(example_text(spec))}")
     return _paragraph(parts)
 
 

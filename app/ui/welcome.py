@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -35,6 +35,7 @@ from app.document import EditorDocument
 from app.engine.db.demo import DemoReport
 from app.engine.serialization import ScenarioFileError, load_scenario
 from app.gallery import Template, templates
+from app.i18n import current_language
 from app.ui import demo_database, help
 from app.ui.demo_database import DemoDatabaseJob, missing_default_database
 from app.ui.main_window import (
@@ -50,11 +51,11 @@ THUMBNAIL = QSize(260, 140)
 SPACING = 18
 PATH_ROLE = Qt.ItemDataRole.UserRole
 GOAL_TITLES = {
-    "qualification": "Qualification",
-    "pre_sales": "Pre-sales",
-    "active_base": "Active base",
-    "win_back": "Win-back",
-    "post_sales": "Post-sales",
+    "qualification": QT_TRANSLATE_NOOP("Welcome", "Qualification"),
+    "pre_sales": QT_TRANSLATE_NOOP("Welcome", "Pre-sales"),
+    "active_base": QT_TRANSLATE_NOOP("Welcome", "Active base"),
+    "win_back": QT_TRANSLATE_NOOP("Welcome", "Win-back"),
+    "post_sales": QT_TRANSLATE_NOOP("Welcome", "Post-sales"),
 }
 ACCENT = "#2F80ED"
 MUTED = "#5F6B7A"
@@ -113,7 +114,7 @@ class TemplateCard(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.setFixedWidth(THUMBNAIL.width() + 2)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        self.setToolTip(f"Open an untitled copy of “{template.name}”")
+        self.setToolTip(self.tr("Open an untitled copy of “{name}”").format(name=template.name))
         self.thumb = QLabel()
         self.thumb.setObjectName("thumb")
         self.thumb.setFixedSize(THUMBNAIL)
@@ -133,7 +134,9 @@ class TemplateCard(QFrame):
         text.setContentsMargins(14, 10, 14, 14)
         text.setSpacing(5)
         if template.goal:
-            badge = QLabel(GOAL_TITLES[template.goal].upper())
+            badge = QLabel(
+                QCoreApplication.translate("Welcome", GOAL_TITLES[template.goal]).upper()
+            )
             badge.setObjectName("badge")
             badge.setStyleSheet(f"background: {BADGE_COLOURS[template.goal]}")
             row = QHBoxLayout()
@@ -229,9 +232,9 @@ class RecentRow(QWidget):
         if self.missing:
             name.setEnabled(False)
             self.remove_button = QToolButton()
-            self.remove_button.setText("Remove")
+            self.remove_button.setText(self.tr("Remove"))
             self.remove_button.setAutoRaise(True)
-            self.remove_button.setToolTip("Remove it from the recent files")
+            self.remove_button.setToolTip(self.tr("Remove it from the recent files"))
             self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.path))
             layout.addWidget(self.remove_button)
         self.setToolTip(str(path))
@@ -246,12 +249,13 @@ class DemoBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.text = QLabel(
-            f"<b>No contact database yet.</b> Create a demo shop with "
-            f"{QLocale().toString(demo_database.DEMO_CONTACTS)} contacts, their tags and "
-            "purchase histories, to simulate any template right away."
+            self.tr(
+                "<b>No contact database yet.</b> Create a demo shop with {n} contacts, their tags "
+                "and purchase histories, to simulate any template right away."
+            ).format(n=QLocale().toString(demo_database.DEMO_CONTACTS))
         )
         self.text.setWordWrap(True)
-        self.button = QPushButton("Create demo database")
+        self.button = QPushButton(self.tr("Create demo database"))
         self.button.setObjectName("primary")
         self.button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.button.clicked.connect(self.create_requested)
@@ -266,8 +270,15 @@ class DemoBanner(QFrame):
         self.setStyleSheet("")  # re-polish with the new object name
         numbers = QLocale()
         self.text.setText(
-            f"<b>Demo database ready:</b> {numbers.toString(report.contacts)} contacts, "
-            f"{numbers.toString(report.events)} events, {report.products} products, in {path}."
+            self.tr(
+                "<b>Demo database ready:</b> {contacts} contacts, {events} events, "
+                "{products} products, in {path}."
+            ).format(
+                contacts=numbers.toString(report.contacts),
+                events=numbers.toString(report.events),
+                products=report.products,
+                path=path,
+            )
         )
         self.button.hide()
 
@@ -276,7 +287,7 @@ class WelcomeWindow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcome")
-        self.setWindowTitle("Welcome — Voronka")
+        self.setWindowTitle(self.tr("Welcome — Voronka"))
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setStyleSheet(STYLE)
         self.cards: list[TemplateCard] = []
@@ -298,19 +309,19 @@ class WelcomeWindow(QWidget):
         sidebar = QFrame()
         sidebar.setObjectName("sidebar")
         sidebar.setFixedWidth(320)
-        brand = QLabel("Voronka")
+        brand = QLabel(self.tr("Voronka"))
         brand.setObjectName("brand")
         font = brand.font()
         font.setPointSizeF(font.pointSizeF() * 2.2)
         font.setWeight(QFont.Weight.Bold)
         brand.setFont(font)
-        tagline = QLabel("Design auto-funnels where every exit is handled.")
+        tagline = QLabel(self.tr("Design auto-funnels where every exit is handled."))
         tagline.setObjectName("tagline")
         tagline.setWordWrap(True)
-        self.new_button = QPushButton("+  New empty funnel")
+        self.new_button = QPushButton(self.tr("+  New empty funnel"))
         self.new_button.setObjectName("primary")
         self.new_button.clicked.connect(self.new_empty)
-        self.open_button = QPushButton("Open…")
+        self.open_button = QPushButton(self.tr("Open…"))
         self.open_button.setObjectName("secondary")
         self.open_button.clicked.connect(self.open_dialog)
         for button in (self.new_button, self.open_button):
@@ -322,12 +333,12 @@ class WelcomeWindow(QWidget):
         self.recent.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.recent.itemActivated.connect(self._open_recent_item)
         self.recent.itemClicked.connect(self._open_recent_item)
-        self.no_recent = QLabel("Funnels you open or save will be listed here.")
+        self.no_recent = QLabel(self.tr("Funnels you open or save will be listed here."))
         self.no_recent.setProperty("class", "muted")
         self.no_recent.setWordWrap(True)
 
-        about = _link("What is an auto-funnel?", help.show_auto_funnel_page)
-        settings = _link("Settings…", self.show_settings)
+        about = _link(self.tr("What is an auto-funnel?"), help.show_auto_funnel_page)
+        settings = _link(self.tr("Settings…"), self.show_settings)
 
         layout = QVBoxLayout(sidebar)
         layout.setContentsMargins(24, 28, 20, 20)
@@ -338,7 +349,7 @@ class WelcomeWindow(QWidget):
         layout.addWidget(self.new_button)
         layout.addWidget(self.open_button)
         layout.addSpacing(18)
-        layout.addWidget(_section("RECENT"))
+        layout.addWidget(_section(self.tr("RECENT")))
         # one box takes the free height whether the list or its placeholder is shown
         recent_box = QVBoxLayout()
         recent_box.setContentsMargins(0, 0, 0, 0)
@@ -354,14 +365,16 @@ class WelcomeWindow(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(36, 28, 28, 36)
         layout.setSpacing(12)
-        title = QLabel("Start from a template")
+        title = QLabel(self.tr("Start from a template"))
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         title.setFont(font)
         subtitle = QLabel(
-            "Each template is a complete, validated funnel. It opens as an untitled copy: "
-            "change anything, then save it wherever you like."
+            self.tr(
+                "Each template is a complete, validated funnel. It opens as an untitled copy: "
+                "change anything, then save it wherever you like."
+            )
         )
         subtitle.setProperty("class", "muted")
         subtitle.setWordWrap(True)
@@ -372,12 +385,12 @@ class WelcomeWindow(QWidget):
         self.banner.setVisible(missing_default_database() is not None)
         layout.addWidget(self.banner)
 
-        gallery = templates()
+        gallery = templates(language=current_language())
         by_goal = [t for t in gallery if t.goal]
         triggers = [t for t in gallery if not t.goal]
         for heading, group in (
-            ("FUNNELS BY GOAL", by_goal),
-            ("TRIGGERS AND THE PRODUCT MATRIX", triggers),
+            (self.tr("FUNNELS BY GOAL"), by_goal),
+            (self.tr("TRIGGERS AND THE PRODUCT MATRIX"), triggers),
         ):
             if not group:
                 continue
@@ -528,7 +541,7 @@ class WelcomeWindow(QWidget):
 
     def _demo_failed(self, message: str) -> None:
         self.banner.button.setEnabled(True)
-        QMessageBox.warning(self, "Cannot create the demo database", message)
+        QMessageBox.warning(self, self.tr("Cannot create the demo database"), message)
 
 
 def _section(text: str) -> QLabel:

@@ -1207,6 +1207,51 @@
     </message>
 </context>
 <context>
+    <name>DemoBanner</name>
+    <message>
+        <source>&lt;b&gt;No contact database yet.&lt;/b&gt; Create a demo shop with {n} contacts, their tags and purchase histories, to simulate any template right away.</source>
+        <translation>&lt;b&gt;Базы контактов пока нет.&lt;/b&gt; Создайте демо-магазин с {n} контактами, их тегами и историей покупок, чтобы сразу симулировать любой шаблон.</translation>
+    </message>
+    <message>
+        <source>Create demo database</source>
+        <translation>Создать демо-базу</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Demo database ready:&lt;/b&gt; {contacts} contacts, {events} events, {products} products, in {path}.</source>
+        <translation>&lt;b&gt;Демо-база готова:&lt;/b&gt; контактов — {contacts}, событий — {events}, продуктов — {products}, в {path}.</translation>
+    </message>
+</context>
+<context>
+    <name>DemoDatabase</name>
+    <message>
+        <source>Writing contacts</source>
+        <translation>Запись контактов</translation>
+    </message>
+    <message>
+        <source>Writing their purchase histories</source>
+        <translation>Запись истории покупок</translation>
+    </message>
+    <message>
+        <source>{stage}: {done} of {total}</source>
+        <translation>{stage}: {done} из {total}</translation>
+    </message>
+</context>
+<context>
+    <name>DemoDatabaseJob</name>
+    <message>
+        <source>Demo database</source>
+        <translation>Демо-база</translation>
+    </message>
+    <message>
+        <source>Creating {n} demo contacts…</source>
+        <translation>Создание демо-контактов: {n}…</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>Остановка…</translation>
+    </message>
+</context>
+<context>
     <name>Duration</name>
     <message numerus="yes">
         <source>%n second(s)</source>
@@ -1368,6 +1413,229 @@
     <message>
         <source>form submitted</source>
         <translation>отправка формы</translation>
+    </message>
+</context>
+<context>
+    <name>Example</name>
+    <message>
+        <source>everyone tagged “vip” who has not bought for 90 days</source>
+        <translation>все с тегом «vip», кто не покупал 90 дней</translation>
+    </message>
+    <message>
+        <source>days_since_purchase &gt; 90 and &quot;vip&quot; in tags</source>
+        <translation>days_since_purchase &gt; 90 and &quot;vip&quot; in tags</translation>
+    </message>
+    <message>
+        <source>spread, for 50 000 dormant customers</source>
+        <translation>равномерно — для 50 000 уснувших клиентов</translation>
+    </message>
+    <message>
+        <source>7</source>
+        <translation>7</translation>
+    </message>
+    <message>
+        <source>after_exit for a monthly win-back, never for a welcome series</source>
+        <translation>«после выхода» — для ежемесячной реактивации, «никогда» — для приветственной серии</translation>
+    </message>
+    <message>
+        <source>a cart worth 1 000 ₽ or more is abandoned</source>
+        <translation>брошена корзина на 1 000 ₽ и больше</translation>
+    </message>
+    <message>
+        <source>cart_abandoned, signup, purchase</source>
+        <translation>брошенная корзина, регистрация, покупка</translation>
+    </message>
+    <message>
+        <source>90</source>
+        <translation>90</translation>
+    </message>
+    <message>
+        <source>an e-mail: “You left something in your cart”</source>
+        <translation>письмо: «Вы кое-что забыли в корзине»</translation>
+    </message>
+    <message>
+        <source>SMS for an urgent back-in-stock alert, e-mail for everything else</source>
+        <translation>SMS — для срочного «снова в наличии», e-mail — для всего остального</translation>
+    </message>
+    <message>
+        <source>{{ contact.first_name }}, your cart is waiting</source>
+        <translation>{{ contact.first_name }}, ваша корзина ждёт</translation>
+    </message>
+    <message>
+        <source>Hi {{ contact.first_name }}, {{ promo_code }} gives you {{ offer.discount }} % off</source>
+        <translation>Здравствуйте, {{ contact.first_name }}! Код {{ promo_code }} даёт скидку {{ offer.discount }} %</translation>
+    </message>
+    <message>
+        <source>4.5 for an SMS, 0.1 for an e-mail</source>
+        <translation>4,5 за SMS, 0,1 за письмо</translation>
+    </message>
+    <message>
+        <source>a personal 10 % code for the items left in the cart</source>
+        <translation>персональный код на 10 % на товары из корзины</translation>
+    </message>
+    <message>
+        <source>Phone case (cross-sell, 990 ₽) two days after a phone</source>
+        <translation>Чехол (кросс-сейл, 990 ₽) через два дня после телефона</translation>
+    </message>
+    <message>
+        <source>10</source>
+        <translation>10</translation>
+    </message>
+    <message>
+        <source>BACK10</source>
+        <translation>BACK10</translation>
+    </message>
+    <message>
+        <source>wait 1 hour, or hold until the 09:00–21:00 window</source>
+        <translation>подождать 1 час или до окна 09:00–21:00</translation>
+    </message>
+    <message>
+        <source>window, so a cart left at 2 a.m. is reminded at 10:00</source>
+        <translation>до окна: корзине, брошенной в 2 часа ночи, напомним в 10:00</translation>
+    </message>
+    <message>
+        <source>PT1H (an hour), P2D (two days), P1W (a week)</source>
+        <translation>PT1H (час), P2D (два дня), P1W (неделя)</translation>
+    </message>
+    <message>
+        <source>Tue–Sat, to keep out of Monday&apos;s full inbox</source>
+        <translation>Вт–Сб, чтобы не теряться в переполненном ящике в понедельник</translation>
+    </message>
+    <message>
+        <source>10:00</source>
+        <translation>10:00</translation>
+    </message>
+    <message>
+        <source>20:00</source>
+        <translation>20:00</translation>
+    </message>
+    <message>
+        <source>did they buy within 2 days? If not, remind them</source>
+        <translation>купил за 2 дня? Если нет — напомнить</translation>
+    </message>
+    <message>
+        <source>purchase, after a reminder with a promo code</source>
+        <translation>покупка — после напоминания с промокодом</translation>
+    </message>
+    <message>
+        <source>P2D (two days)</source>
+        <translation>P2D (два дня)</translation>
+    </message>
+    <message>
+        <source>can we text them? consent_sms and has_phone</source>
+        <translation>можно писать в SMS? consent_sms and has_phone</translation>
+    </message>
+    <message>
+        <source>age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</source>
+        <translation>age &gt;= 25 and gender == &quot;f&quot; and &quot;cats&quot; in tags</translation>
+    </message>
+    <message>
+        <source>by city: Moscow, St Petersburg, everyone else</source>
+        <translation>по городу: Москва, Санкт-Петербург, остальные</translation>
+    </message>
+    <message>
+        <source>cats: &quot;cats&quot; in tags · dogs: &quot;dogs&quot; in tags · else: the rest</source>
+        <translation>кошки: &quot;cats&quot; in tags · собаки: &quot;dogs&quot; in tags · иначе: остальные</translation>
+    </message>
+    <message>
+        <source>test two subject lines, 50 % / 50 %</source>
+        <translation>тест двух тем письма, 50 % / 50 %</translation>
+    </message>
+    <message>
+        <source>A 50 / B 50 to test two subject lines</source>
+        <translation>A 50 / B 50 — тест двух тем письма</translation>
+    </message>
+    <message>
+        <source>tag “cart_lost” for retargeting ads</source>
+        <translation>тег «cart_lost» для ретаргетинга</translation>
+    </message>
+    <message>
+        <source>add_tag, to mark who saw the offer</source>
+        <translation>добавить тег, чтобы отметить, кто видел предложение</translation>
+    </message>
+    <message>
+        <source>cart_lost</source>
+        <translation>cart_lost</translation>
+    </message>
+    <message>
+        <source>preferred_channel</source>
+        <translation>preferred_channel</translation>
+    </message>
+    <message>
+        <source>Sales-qualified lead</source>
+        <translation>Квалифицированный лид (SQL)</translation>
+    </message>
+    <message>
+        <source>ask a manager to call a hot lead</source>
+        <translation>попросить менеджера позвонить горячему лиду</translation>
+    </message>
+    <message>
+        <source>crm_task, for a call-back within a day</source>
+        <translation>задача в CRM — перезвонить в течение дня</translation>
+    </message>
+    <message>
+        <source>Call {{ contact.first_name }} at {{ contact.phone }} today</source>
+        <translation>Позвонить {{ contact.first_name }} по номеру {{ contact.phone }} сегодня</translation>
+    </message>
+    <message>
+        <source>Head of Sales</source>
+        <translation>Руководитель отдела продаж</translation>
+    </message>
+    <message>
+        <source>https://crm.example/hooks/hot-lead</source>
+        <translation>https://crm.example/hooks/hot-lead</translation>
+    </message>
+    <message>
+        <source>“Cart recovered”, worth the average check</source>
+        <translation>«Корзина возвращена» на сумму среднего чека</translation>
+    </message>
+    <message>
+        <source>Cart recovered</source>
+        <translation>Корзина возвращена</translation>
+    </message>
+    <message>
+        <source>4490, the average check</source>
+        <translation>4490 — средний чек</translation>
+    </message>
+    <message>
+        <source>bought / did not buy / unsubscribed</source>
+        <translation>купил / не купил / отписался</translation>
+    </message>
+    <message>
+        <source>lost, for ‘did not buy after two reminders’</source>
+        <translation>«потерян» — для «не купил после двух напоминаний»</translation>
+    </message>
+    <message>
+        <source>post_purchase_cross_sell</source>
+        <translation>post_purchase_cross_sell</translation>
+    </message>
+    <message>
+        <source>why the first reminder carries no discount</source>
+        <translation>почему в первом напоминании нет скидки</translation>
+    </message>
+    <message>
+        <source>Why the first reminder carries no discount</source>
+        <translation>Почему в первом напоминании нет скидки</translation>
+    </message>
+    <message>
+        <source>#FFF4C2, a sticky-note yellow</source>
+        <translation>#FFF4C2 — жёлтый, как стикер</translation>
+    </message>
+    <message>
+        <source>the “Interest” stage of the funnel</source>
+        <translation>этап воронки «Интерес»</translation>
+    </message>
+    <message>
+        <source>#E8F0FE, a pale blue</source>
+        <translation>#E8F0FE — бледно-голубой</translation>
+    </message>
+    <message>
+        <source>780, three columns of steps</source>
+        <translation>780 — три колонки шагов</translation>
+    </message>
+    <message>
+        <source>880</source>
+        <translation>880</translation>
     </message>
 </context>
 <context>
@@ -1594,6 +1862,53 @@
     <message>
         <source>Cannot connect: {reason}</source>
         <translation>Нельзя соединить: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>Help</name>
+    <message>
+        <source>Tab, or double-click the canvas</source>
+        <translation>Tab или двойной щелчок по холсту</translation>
+    </message>
+    <message>
+        <source>Search step types and add one at the cursor</source>
+        <translation>Найти тип шага и добавить его под курсором</translation>
+    </message>
+    <message>
+        <source>Drag from an exit</source>
+        <translation>Перетащить от выхода</translation>
+    </message>
+    <message>
+        <source>Connect; drop on empty canvas to add a connected step</source>
+        <translation>Соединить; отпустить на пустом месте — добавить уже подключённый шаг</translation>
+    </message>
+    <message>
+        <source>Wheel</source>
+        <translation>Колесо мыши</translation>
+    </message>
+    <message>
+        <source>Zoom at the cursor</source>
+        <translation>Масштаб под курсором</translation>
+    </message>
+    <message>
+        <source>Middle button, or Space + drag</source>
+        <translation>Средняя кнопка или Пробел + перетаскивание</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>Прокрутка холста</translation>
+    </message>
+    <message>
+        <source>Drag on empty canvas</source>
+        <translation>Перетаскивание по пустому холсту</translation>
+    </message>
+    <message>
+        <source>Select the steps in a rectangle</source>
+        <translation>Выделить шаги рамкой</translation>
+    </message>
+    <message>
+        <source>What is an auto-funnel</source>
+        <translation>Что такое автоворонка</translation>
     </message>
 </context>
 <context>
@@ -2599,6 +2914,17 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>RecentRow</name>
+    <message>
+        <source>Remove</source>
+        <translation>Убрать</translation>
+    </message>
+    <message>
+        <source>Remove it from the recent files</source>
+        <translation>Убрать из недавних файлов</translation>
+    </message>
+</context>
+<context>
     <name>Recovery</name>
     <message>
         <source>Recover unsaved work</source>
@@ -2856,6 +3182,180 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Change the scenario settings</source>
         <translation>Изменить настройки сценария</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings — Voronka</source>
+        <translation>Настройки — «Воронка»</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>Общие</translation>
+    </message>
+    <message>
+        <source>Editor</source>
+        <translation>Редактор</translation>
+    </message>
+    <message>
+        <source>Contact database</source>
+        <translation>База контактов</translation>
+    </message>
+    <message>
+        <source>Simulation</source>
+        <translation>Симуляция</translation>
+    </message>
+    <message>
+        <source>System language ({name})</source>
+        <translation>Язык системы ({name})</translation>
+    </message>
+    <message>
+        <source>The language changes the next time Voronka starts.</source>
+        <translation>Язык сменится при следующем запуске «Воронки».</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Светлая</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Тёмная</translation>
+    </message>
+    <message>
+        <source>Colours of the canvas</source>
+        <translation>Цвета холста</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>Язык:</translation>
+    </message>
+    <message>
+        <source>Theme:</source>
+        <translation>Тема:</translation>
+    </message>
+    <message>
+        <source>Show the grid on the canvas</source>
+        <translation>Показывать сетку на холсте</translation>
+    </message>
+    <message>
+        <source>Snap steps to the grid when they are moved</source>
+        <translation>Привязывать шаги к сетке при перемещении</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> пкс</translation>
+    </message>
+    <message>
+        <source>Distance between grid lines at 100 % zoom; a step is 220 wide</source>
+        <translation>Расстояние между линиями сетки при масштабе 100 %; ширина шага — 220</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> с</translation>
+    </message>
+    <message>
+        <source>After each change, Voronka keeps a recovery copy this many seconds later, so a crash loses at most that much work. Your file is only written when you save.</source>
+        <translation>После каждого изменения «Воронка» через столько секунд сохраняет копию для восстановления, так что сбой отнимет не больше этой работы. Сам файл записывается только при сохранении.</translation>
+    </message>
+    <message>
+        <source>Grid size:</source>
+        <translation>Шаг сетки:</translation>
+    </message>
+    <message>
+        <source>Recovery copy after:</source>
+        <translation>Копия для восстановления через:</translation>
+    </message>
+    <message>
+        <source>Unsaved work is offered back after a crash.</source>
+        <translation>После сбоя несохранённая работа будет предложена к восстановлению.</translation>
+    </message>
+    <message>
+        <source>An SQLite file, or a database URL such as postgresql+psycopg://user:password@host/crm for a base the team shares</source>
+        <translation>Файл SQLite или URL базы данных, например postgresql+psycopg://user:password@host/crm для общей базы команды</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Обзор…</translation>
+    </message>
+    <message>
+        <source>Database:</source>
+        <translation>База:</translation>
+    </message>
+    <message>
+        <source>Leave empty for the default: the ${variable} URL when it is set, otherwise an SQLite file in your data folder.</source>
+        <translation>Оставьте пустым для значения по умолчанию: URL из ${variable}, если она задана, иначе файл SQLite в папке данных.</translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation> дн.</translation>
+    </message>
+    <message>
+        <source>How long a simulation follows the contacts</source>
+        <translation>Сколько дней симуляция следит за контактами</translation>
+    </message>
+    <message>
+        <source>The same seed gives the same result; change it to see the spread</source>
+        <translation>Одно и то же зерно даёт один и тот же результат; измените его, чтобы увидеть разброс</translation>
+    </message>
+    <message>
+        <source>Runs with different seeds; more than one gives a 95 % range for each figure</source>
+        <translation>Прогоны с разными зёрнами; больше одного дают 95 % диапазон для каждой цифры</translation>
+    </message>
+    <message>
+        <source>Horizon:</source>
+        <translation>Период:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Зерно:</translation>
+    </message>
+    <message>
+        <source>Replications:</source>
+        <translation>Прогоны:</translation>
+    </message>
+    <message>
+        <source>What a new funnel&apos;s simulation assumes per channel, in percent. Grey: the published benchmark; type a figure from your own reports to override it, clear it to go back.</source>
+        <translation>Что симуляция новой воронки предполагает по каждому каналу, в процентах. Серым — опубликованные отраслевые значения; впишите цифру из своих отчётов, чтобы заменить её, очистите — чтобы вернуть.</translation>
+    </message>
+    <message>
+        <source>SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)</source>
+        <translation>Базы SQLite (*.sqlite3 *.sqlite *.db);;Все файлы (*)</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts — Voronka</source>
+        <translation>Горячие клавиши — «Воронка»</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Действие</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Клавиши</translation>
+    </message>
+    <message>
+        <source>Menu</source>
+        <translation>Меню</translation>
+    </message>
+    <message>
+        <source>Gesture</source>
+        <translation>Жест</translation>
+    </message>
+    <message>
+        <source>What it does</source>
+        <translation>Что делает</translation>
+    </message>
+    <message>
+        <source>Keyboard</source>
+        <translation>Клавиатура</translation>
+    </message>
+    <message>
+        <source>On the canvas</source>
+        <translation>На холсте</translation>
     </message>
 </context>
 <context>
@@ -3367,6 +3867,13 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>TemplateCard</name>
+    <message>
+        <source>Open an untitled copy of “{name}”</source>
+        <translation>Открыть копию без названия: «{name}»</translation>
+    </message>
+</context>
+<context>
     <name>TemplateEditor</name>
     <message>
         <source>e.g. Hi {{ contact.first_name }}</source>
@@ -3746,6 +4253,88 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Sun</source>
         <translation>Вс</translation>
+    </message>
+</context>
+<context>
+    <name>Welcome</name>
+    <message>
+        <source>Qualification</source>
+        <translation>Квалификация</translation>
+    </message>
+    <message>
+        <source>Pre-sales</source>
+        <translation>Продажа</translation>
+    </message>
+    <message>
+        <source>Active base</source>
+        <translation>Активная база</translation>
+    </message>
+    <message>
+        <source>Win-back</source>
+        <translation>Реактивация</translation>
+    </message>
+    <message>
+        <source>Post-sales</source>
+        <translation>После продажи</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeWindow</name>
+    <message>
+        <source>Welcome — Voronka</source>
+        <translation>Добро пожаловать — «Воронка»</translation>
+    </message>
+    <message>
+        <source>Voronka</source>
+        <translation>Воронка</translation>
+    </message>
+    <message>
+        <source>Design auto-funnels where every exit is handled.</source>
+        <translation>Проектируйте автоворонки, в которых обработан каждый выход.</translation>
+    </message>
+    <message>
+        <source>+  New empty funnel</source>
+        <translation>+  Новая пустая воронка</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>Открыть…</translation>
+    </message>
+    <message>
+        <source>Funnels you open or save will be listed here.</source>
+        <translation>Здесь появятся воронки, которые вы откроете или сохраните.</translation>
+    </message>
+    <message>
+        <source>What is an auto-funnel?</source>
+        <translation>Что такое автоворонка?</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Настройки…</translation>
+    </message>
+    <message>
+        <source>RECENT</source>
+        <translation>НЕДАВНИЕ</translation>
+    </message>
+    <message>
+        <source>Start from a template</source>
+        <translation>Начните с шаблона</translation>
+    </message>
+    <message>
+        <source>Each template is a complete, validated funnel. It opens as an untitled copy: change anything, then save it wherever you like.</source>
+        <translation>Каждый шаблон — готовая проверенная воронка. Он открывается как копия без названия: меняйте что угодно и сохраняйте куда удобно.</translation>
+    </message>
+    <message>
+        <source>FUNNELS BY GOAL</source>
+        <translation>ВОРОНКИ ПО ЦЕЛЯМ</translation>
+    </message>
+    <message>
+        <source>TRIGGERS AND THE PRODUCT MATRIX</source>
+        <translation>ТРИГГЕРЫ И ПРОДУКТОВАЯ МАТРИЦА</translation>
+    </message>
+    <message>
+        <source>Cannot create the demo database</source>
+        <translation>Не удаётся создать демо-базу</translation>
     </message>
 </context>
 <context>
