@@ -3,11 +3,17 @@
 Every draw is a pure function of (seed, walk key, node, arrival time, purpose), hashed with
 splitmix64, so a contact gets the same numbers whether it is processed alone or inside a batch
 of a million, in any order. That is what lets the runtime serve as an exact oracle.
+
+The simulation decides "u < p" on the hash bits themselves (`below`, `below_high`, `split_points`):
+comparing integers against a precomputed threshold is exactly the same test as comparing the
+float the runtime draws, without building a float array per step.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 
 import numpy as np
 
@@ -18,6 +24,8 @@ _MASK = 0xFFFFFFFFFFFFFFFF
 _TIME_FACTOR = np.uint64(0xD1B54A32D192ED03)  # odd: distinct times give distinct products
 _UNIT = 2.0**-53
 _UNIT32 = 2.0**-32
+_LOW32 = np.uint64(0xFFFFFFFF)
+_BLOCK = 16_384  # elements per pass: one block's arrays stay in a core's L2 cache
 
 # What a draw is for; distinct purposes at one step give independent numbers.
 ENTRY = 1
@@ -28,16 +36,27 @@ NOTIFY = 5
 
 
 def mix(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
-    """splitmix64's finaliser on a uint64 array (wrapping arithmetic)."""
+    """splitmix64's finaliser on a 1-D uint64 array (wrapping arithmetic)."""
     z = x if inplace else x.copy()
+    scratch = np.empty(min(len(z), _BLOCK), dtype=np.uint64)
+    for low in range(0, len(z), _BLOCK):
+        _finalise(z[low : low + _BLOCK], scratch)
+    return z
+
+
+def _finalise(z: np.ndarray, scratch: np.ndarray) -> None:
+    """splitmix64's finaliser in place on one block, shifting into `scratch`."""
+    scratch = scratch[: len(z)]
     with np.errstate(over="ignore"):
         z += _GOLDEN
-        z ^= z >> np.uint64(30)
+        np.right_shift(z, np.uint64(30), out=scratch)
+        z ^= scratch
         z *= _M1
-        z ^= z >> np.uint64(27)
+        np.right_shift(z, np.uint64(27), out=scratch)
+        z ^= scratch
         z *= _M2
-        z ^= z >> np.uint64(31)
-    return z
+        np.right_shift(z, np.uint64(31), out=scratch)
+        z ^= scratch
 
 
 def name_key(name: str) -> int:
@@ -50,18 +69,50 @@ def walk_keys(contacts: np.ndarray, entry_key: int) -> np.ndarray:
     return mix(np.asarray(contacts, dtype=np.uint64) ^ np.uint64(entry_key))
 
 
-def _hash(
-    seed: int, keys: np.ndarray, node_key: int, times: np.ndarray | int, purpose: int
-) -> np.ndarray:
-    """64 random bits per key. Walk keys are hashed already, so one splitmix64 round over key,
-    salt and time suffices."""
+@functools.lru_cache(maxsize=4096)
+def _salt(seed: int, node_key: int, purpose: int) -> np.uint64:
     salt = mix(np.array([seed & _MASK, node_key & _MASK, purpose], dtype=np.uint64))
-    salt = salt[0] ^ mix(salt[1:2] ^ salt[2])[0]
+    return salt[0] ^ mix(salt[1:2] ^ salt[2])[0]
+
+
+def bits(
+    seed: int,
+    keys: np.ndarray,
+    node_key: int,
+    times: np.ndarray | int,
+    purpose: int,
+    *,
+    walks: np.ndarray | None = None,
+) -> np.ndarray:
+    """64 random bits per key (per `keys[walks]` when `walks` is given).
+
+    Walk keys are hashed already, so one splitmix64 round over key, salt and time suffices.
+    Times may be any integer dtype: their values are what count. The work runs block by
+    block, so the temporaries stay in the CPU cache instead of streaming through memory.
+    """
+    count = len(keys) if walks is None else len(walks)
+    out = np.empty(count, dtype=np.uint64)
+    scratch = np.empty(min(count, _BLOCK), dtype=np.uint64)
+    salt = _salt(seed, node_key, purpose)
+    times = np.asarray(times)
     with np.errstate(over="ignore"):
-        x = np.asarray(times).astype(np.uint64) * _TIME_FACTOR
-        x ^= keys
-        x ^= salt
-        return mix(x, inplace=True)
+        if times.ndim == 0:
+            out.fill(times.astype(np.uint64) * _TIME_FACTOR)
+        for low in range(0, count, _BLOCK):
+            high = low + _BLOCK
+            z = out[low:high]
+            part = scratch[: len(z)]
+            if times.ndim:
+                z[...] = times[low:high]
+                z *= _TIME_FACTOR
+            if walks is None:
+                part[...] = keys[low:high]
+            else:
+                np.take(keys, walks[low:high], out=part, mode="clip")
+            z ^= part
+            z ^= salt
+            _finalise(z, part)
+    return out
 
 
 def uniform(
@@ -72,9 +123,11 @@ def uniform(
     `times` is when the walk arrived at the node: a walk meets a node at most once at a
     given moment (a cycle without time passing is refused), so it tells visits apart.
     """
-    x = _hash(seed, keys, node_key, times, purpose)
+    x = bits(seed, keys, node_key, times, purpose)
     x >>= np.uint64(11)
-    return x.astype(np.float64) * _UNIT
+    u = x.astype(np.float64)
+    u *= _UNIT
+    return u
 
 
 def uniform_pair(
@@ -82,10 +135,44 @@ def uniform_pair(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two independent floats in [0, 1) per key from one hash (32 bits each): whether and
     when, for steps that need both, at half the cost of two draws."""
-    x = _hash(seed, keys, node_key, times, purpose)
-    high = (x >> np.uint64(32)).astype(np.float64) * _UNIT32
-    low = (x & np.uint64(0xFFFFFFFF)).astype(np.float64) * _UNIT32
-    return high, low
+    x = bits(seed, keys, node_key, times, purpose)
+    return (x >> np.uint64(32)).astype(np.float64) * _UNIT32, low_unit(x)
+
+
+def low_unit(x: np.ndarray) -> np.ndarray:
+    """The second float of `uniform_pair` from its bits."""
+    return (x & _LOW32).astype(np.float64) * _UNIT32
+
+
+def below(x: np.ndarray, p: float) -> np.ndarray:
+    """Where `uniform` < p, given the bits `x` of those draws.
+
+    uniform = (x >> 11)·2⁻⁵³ exactly, so u < p ⇔ (x >> 11) < ⌈p·2⁵³⌉ ⇔ x < ⌈p·2⁵³⌉·2¹¹
+    (p·2⁵³ is exact: scaling by a power of two). One integer comparison, no floats.
+    """
+    if not p > 0:
+        return np.zeros(x.shape, dtype=bool)
+    if p >= 1:
+        return np.ones(x.shape, dtype=bool)
+    return x < np.uint64(math.ceil(p * 2.0**53) << 11)
+
+
+def split_points(bounds: np.ndarray) -> np.ndarray:
+    """Cumulative split bounds in [0, 1] as 53-bit integers: bounds[j] ≤ u ⇔ points[j] ≤ x >> 11."""
+    return np.ceil(np.clip(bounds, 0.0, 1.0) * 2.0**53).astype(np.uint64)
+
+
+def high_thresholds(p: np.ndarray | float) -> np.ndarray:
+    """Per probability, how many values of the 32 high bits fall below it: the first float of
+    `uniform_pair` is < p exactly where (x >> 32) < this (⌈p·2³²⌉; 0 for p ≤ 0 or NaN)."""
+    p = np.asarray(p, dtype=np.float64)
+    scaled = np.where(p > 0, np.minimum(p, 1.0), 0.0) * 2.0**32
+    return np.ceil(scaled).astype(np.uint64)
+
+
+def below_high(x: np.ndarray, thresholds: np.ndarray | np.uint64) -> np.ndarray:
+    """Where the first float of `uniform_pair` is below the probability `thresholds` stands for."""
+    return (x >> np.uint64(32)) < thresholds
 
 
 def replication_seed(seed: int, replication: int) -> int:

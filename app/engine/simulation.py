@@ -51,6 +51,11 @@ _SEASON_OF_MONTH = np.array(
 _WEEKDAY_ARRAY = np.array(WEEKDAY_NAMES, dtype=object)
 _EPOCH = datetime(1970, 1, 1)
 NEVER = np.iinfo(np.int64).min // 4
+# Times of walks are int32 seconds from `start`: a horizon of MAX_HORIZON_DAYS plus the
+# longest move past it (a week's window, a day of quiet hours) stays far below 2³¹, and
+# half-width times halve the memory traffic of every step.
+TIME = np.int32
+MAX_HORIZON_DAYS = 10_000
 # More passes over the graph (or steps of one walk) than this means a cycle in which no time
 # passes (a send-window wait that is already open); it is refused rather than run forever.
 MAX_STEPS = 100_000
@@ -73,7 +78,7 @@ def base_seconds(start: datetime) -> int:
 
 def calendar_columns(times: np.ndarray, base: int) -> dict[str, np.ndarray]:
     """season, weekday, month and hour at each simulated time."""
-    absolute = times + base
+    absolute = np.asarray(times, dtype=np.int64) + base
     days = absolute // DAY
     months = absolute.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12 + 1
     return {
@@ -89,48 +94,73 @@ def clock_seconds(text: str) -> int:
     return int(hours) * 3600 + int(minutes or 0) * 60
 
 
+def _day_split(times: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(seconds since the local midnight before `start`, day number from that midnight, that
+    offset). Working from the start's midnight keeps the numbers small, so int32 times stay
+    int32 and no division runs on 64-bit integers."""
+    offset = base % DAY
+    local = times + offset
+    return local, local // DAY, offset
+
+
+_NEVER_OPEN = np.iinfo(np.int64).min  # the close of a day without a window: no time is before it
+
+
 def next_window(
     times: np.ndarray, base: int, days: Sequence[str], opens: int, closes: int
 ) -> np.ndarray:
     """The first moment at or after each time inside an allowed weekday's [opens, closes).
 
-    A window whose close is not after its open runs past midnight into the next day.
+    A window whose close is not after its open runs past midnight into the next day. The
+    weekday arithmetic runs once per calendar day the times span (small tables), not per time.
     """
     if closes <= opens:
         closes += DAY
     allowed = np.array([name in days for name in WEEKDAY_NAMES])
-    if not allowed.any():
+    if not allowed.any() or not len(times):
         return times.copy()
     # Days from each weekday to the next allowed one after it (1–7).
     ahead = np.array(
         [next(k for k in range(1, 8) if allowed[(d + k) % 7]) for d in range(7)], dtype=np.int64
     )
-    absolute = times + base
-    day = absolute // DAY
-    of_day = absolute - day * DAY
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
-    still_open = allowed[(weekday - 1) % 7] & (of_day + DAY < closes)  # yesterday's window
-    today = allowed[weekday] & (of_day < closes)
-    later = (day + ahead[weekday]) * DAY + opens
-    moment = np.where(today, day * DAY + np.maximum(of_day, opens), later)
-    return np.where(still_open, absolute, moment) - base
+    local, day, offset = _day_split(times, base)
+    first = int(day.min())
+    span = np.arange(first, int(day.max()) + 1)
+    weekday = (span + base // DAY + 3) % 7  # 1970-01-01 was a Thursday
+    row = day - first if first else day
+    # Per day: its window (an empty one on a day without), and the next allowed day's opening.
+    midnight = span * DAY
+    opening = (midnight + opens).astype(times.dtype)
+    closing = np.where(allowed[weekday], midnight + closes, _NEVER_OPEN)
+    later = ((span + ahead[weekday]) * DAY + opens).astype(times.dtype)
+    today = local < closing.take(row)
+    moment = np.where(today, np.maximum(local, opening.take(row)), later.take(row))
+    if closes > DAY:  # yesterday's window may still be open after midnight
+        open_late = np.where(allowed[(weekday - 1) % 7], midnight + closes - DAY, _NEVER_OPEN)
+        np.copyto(moment, local, where=local < open_late.take(row))
+    moment -= offset
+    return moment
 
 
 def after_quiet_hours(times: np.ndarray, base: int, start: int, end: int) -> np.ndarray:
     """Each time moved to the end of quiet hours when it falls inside them."""
     if start == end:
         return times
-    absolute = times + base
-    of_day = absolute % DAY
-    midnight = absolute - of_day
+    local, day, offset = _day_split(times, base)
+    midnight = day * DAY
+    of_day = local - midnight
     if start > end:  # across midnight, e.g. 22:00–09:00
         late = of_day >= start
-        early = of_day < end
-        shifted = np.where(late, midnight + DAY + end, np.where(early, midnight + end, absolute))
+        inside = late | (of_day < end)
     else:
+        late = None
         inside = (of_day >= start) & (of_day < end)
-        shifted = np.where(inside, midnight + end, absolute)
-    return shifted - base
+    if not inside.any():
+        return times
+    ends = midnight + (end - offset)
+    if late is not None:
+        ends[late] += DAY
+    return np.where(inside, ends, times)
 
 
 def send_times(
@@ -147,7 +177,7 @@ def send_times(
         allowed = oldest + per
         delayed = np.flatnonzero(allowed > result)
         if delayed.size:
-            result = result.copy()
+            result = result.astype(np.int64)  # a long period may reach past int32 times
             moved = allowed[delayed]
             result[delayed] = moved if quiet is None else after_quiet_hours(moved, base, *quiet)
     return result
@@ -466,6 +496,17 @@ def simulate(
         raise SimulationError(
             str(T("Simulation", "the horizon and the number of replications must be positive"))
         )
+    if horizon_days > MAX_HORIZON_DAYS:
+        raise SimulationError(
+            str(
+                T(
+                    "Simulation",
+                    "a horizon of {days} days is too long (at most {limit})",
+                    days=horizon_days,
+                    limit=f"{MAX_HORIZON_DAYS:,}",
+                )
+            )
+        )
     if start is None:
         start = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     plan = compile_plan(scenario, schema)
@@ -501,21 +542,45 @@ def _summarise(headlines: list[dict[str, float]]) -> dict[str, dict[str, Any]]:
     return summary
 
 
-@dataclass
-class _Batch:
-    walk: np.ndarray  # walk ids (int64)
-    time: np.ndarray  # seconds from start (int64)
+_NO_WALKS = np.zeros(0, dtype=np.int64)
+_NO_TIMES = np.zeros(0, dtype=TIME)
 
-    def take(self, mask: np.ndarray | slice, time: np.ndarray | None = None) -> _Batch:
-        """The walks where `mask` holds (with new times if given); integer takes beat numpy's
-        boolean indexing on random masks by about half."""
-        chosen = self.time if time is None else time
-        if isinstance(mask, slice):
-            return _Batch(self.walk, chosen)
-        index = np.flatnonzero(mask)
-        if len(index) == len(mask):  # everyone: no copy
-            return _Batch(self.walk, chosen)
-        return _Batch(self.walk.take(index), chosen.take(index))
+Part = tuple[np.ndarray, np.ndarray]  # (walk ids as int64, times as TIME) of one batch
+
+
+def _divide(walks: np.ndarray, times: np.ndarray, mask: np.ndarray) -> tuple[Part, Part]:
+    """The walks where `mask` holds and where it does not. Integer takes beat numpy's boolean
+    indexing on random masks by about half; a side that gets everyone is not copied."""
+    chosen = np.flatnonzero(mask)
+    if len(chosen) == len(mask):
+        return (walks, times), (_NO_WALKS, _NO_TIMES)
+    if not len(chosen):
+        return (_NO_WALKS, _NO_TIMES), (walks, times)
+    rest = np.flatnonzero(~mask)
+    return (walks.take(chosen), times.take(chosen)), (walks.take(rest), times.take(rest))
+
+
+@dataclass
+class _Step:
+    """What a node needs at every visit, worked out once per run (assumptions included)."""
+
+    node: Node
+    key: int
+    index: int
+    p: float = 0.0  # delivery (messages), failure (notify)
+    channel: str = ""
+    last: int = 0  # what a delivered message records for wait_event: 1 + channel (+ offers)
+    value: float = 0.0  # an offer's price less discount
+    offer: int = 0  # an offer's number (from 1): what a walk remembers of its last offer
+    cost: float = 0.0
+    seconds: int = 0  # a wait's duration or a wait_event's timeout
+    window: tuple[Sequence[str], int, int] | None = None
+    happen: np.ndarray | None = None  # wait_event: 32-bit thresholds by `last`, or one value
+    happen_p: np.ndarray | None = None  # the same as probabilities, for tag multipliers
+    points: np.ndarray | None = None  # split: 53-bit cut points between variants
+    exits: list[str] = field(default_factory=list)
+    stage: int = 0  # goal: the stage's number
+    revenue: float = 0.0  # goal: fixed revenue
 
 
 class _Run:
@@ -541,22 +606,86 @@ class _Run:
         self.start = start
         self.base = base_seconds(start)
         self.stats = {node_id: NodeStats() for node_id in plan.order}
-        self.pending: dict[str, list[_Batch]] = {node_id: [] for node_id in plan.order}
+        self.pending: dict[str, list[Part]] = {node_id: [] for node_id in plan.order}
         self.index = {node_id: i for i, node_id in enumerate(plan.order)}
         self.channel_counts = {
             c: {"messages": 0, "delivered": 0, "unreachable": 0, "cost": 0.0, "revenue": 0.0}
             for c in CHANNELS
         }
         self.message_times: list[np.ndarray] = []
-        self.goal_times: list[np.ndarray] = []
+        # Goal visits (walks, times, revenue, stage): few walks reach a goal, so they are
+        # kept as visits rather than as arrays over every walk.
+        self.goal_visits: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
         self.goal_revenue: dict[str, float] = {}
+        self.reach_cache: dict[str, np.ndarray] = {}
+        self.steps = {node_id: self.prepare(plan.node(node_id)) for node_id in plan.order}
+        offers = [step for step in self.steps.values() if step.node.type == "offer"]
+        for number, step in enumerate(offers, 1):
+            step.offer = number
+        self.offer_values = np.array([0.0, *(step.value for step in offers)])
+        self.handlers = {
+            "entry.segment": self.pass_on,
+            "entry.event": self.pass_on,
+            "message": self.message,
+            "offer": self.message,
+            "wait": self.wait,
+            "wait_event": self.wait_event,
+            "condition": self.condition,
+            "switch": self.switch,
+            "split": self.split,
+            "update": self.update,
+            "notify": self.notify,
+            "goal": self.goal,
+            "exit": self.exit,
+        }
+
+    def prepare(self, node: Node) -> _Step:
+        plan, assumptions = self.plan, self.assumptions
+        step = _Step(node, plan.keys[node.id], self.index[node.id])
+        params = node.params
+        if node.type in ("message", "offer"):
+            step.channel = str(params.get("channel", "email"))
+            step.p = assumptions.delivery(node.id, step.channel)
+            offer = node.type == "offer"
+            step.last = 1 + CHANNELS.index(step.channel) + (len(CHANNELS) if offer else 0)
+            step.value = offer_value(node, plan.scenario) if offer else 0.0
+            step.cost = float(params.get("cost", 0) or 0)
+        elif node.type == "wait":
+            if params.get("mode", "duration") == "window":
+                step.window = (
+                    params.get("window_days", WEEKDAY_NAMES),
+                    clock_seconds(params.get("window_start", "00:00")),
+                    clock_seconds(params.get("window_end", "24:00")),
+                )
+            else:
+                step.seconds = parse_duration(params.get("duration", "P1D"))
+        elif node.type == "wait_event":
+            step.seconds = parse_duration(params.get("timeout", "P2D"))
+            override = assumptions.node_value(node.id, "happened")
+            if override is not None:
+                table = np.array([float(override)])
+            else:
+                base, plain, offered = assumptions.happened_table(str(params.get("event")))
+                # Indexed by `last`: no message, after a message per channel, after an offer.
+                table = np.array([base, *plain, *offered])
+            step.happen_p = table
+            step.happen = rnd.high_thresholds(np.minimum(table, 1.0))
+        elif node.type == "split":
+            variants = params.get("variants", [])
+            weights = np.array([float(v.get("weight", 0)) for v in variants])
+            step.points = rnd.split_points(np.cumsum(weights) / weights.sum())[:-1]
+            step.exits = [v["id"] for v in variants]
+        elif node.type == "notify":
+            step.p = assumptions.notify_failure(node.id, str(params.get("kind", "manager")))
+        elif node.type == "goal":
+            step.stage = plan.stages.index(str(params.get("stage", "")))
+            step.revenue = float(params.get("revenue", 0) or 0)
+        return step
 
     # --- helpers ---------------------------------------------------------------------------
-    def draw(self, batch: _Batch, node_id: str, purpose: int) -> np.ndarray:
-        """Draws keyed by the batch's arrival times at the node."""
-        return rnd.uniform(
-            self.seed, self.key.take(batch.walk), self.plan.keys[node_id], batch.time, purpose
-        )
+    def bits(self, step: _Step, walks: np.ndarray, times: np.ndarray, purpose: int) -> np.ndarray:
+        """The random bits of these walks at this step, keyed by their arrival times."""
+        return rnd.bits(self.seed, self.key, step.key, times, purpose, walks=walks)
 
     def contact_column(self, key: str, walks: np.ndarray, absent: Any) -> np.ndarray:
         if key in self.state:
@@ -579,6 +708,25 @@ class _Run:
         values = self.contact_column(key, walks, False)
         return values if values.dtype == bool else np.array([is_true(v) for v in values], bool)
 
+    def reachable(self, channel: str, walks: np.ndarray) -> np.ndarray:
+        """Consent and an address for the channel. Unless an update node changes either, it
+        is worked out once per run for every walk and then looked up."""
+        keys = [f"consent_{channel}"] + (
+            [ADDRESS_FIELD[channel]] if channel in ADDRESS_FIELD else []
+        )
+        if any(key in self.state for key in keys):
+            result = self.flag(keys[0], walks)
+            for key in keys[1:]:
+                result &= self.flag(key, walks)
+            return result
+        if channel not in self.reach_cache:
+            everyone = self.contact if self.identity else np.arange(len(self.contact))
+            result = self.flag(keys[0], everyone)
+            for key in keys[1:]:
+                result &= self.flag(key, everyone)
+            self.reach_cache[channel] = result
+        return self.reach_cache[channel].take(walks)
+
     def truth(self, expr: Expr | None, walks: np.ndarray, times: np.ndarray) -> np.ndarray:
         if expr is None:
             return np.ones(len(walks), dtype=bool)
@@ -594,21 +742,27 @@ class _Run:
                 batch_columns[key] = self.walk_column(key).take(walks)
         return evaluate_columns(expr, batch_columns, len(walks), self.plan.schema)
 
-    def emit(self, node_id: str, exit_name: str, batch: _Batch) -> None:
-        self.stats[node_id].exits[exit_name] = self.stats[node_id].exits.get(exit_name, 0) + len(
-            batch.walk
-        )
-        if len(batch.walk):
-            self.pending[self.plan.target[(node_id, exit_name)]].append(batch)
+    def emit(self, step: _Step, exit_name: str, walks: np.ndarray, times: np.ndarray) -> None:
+        exits = self.stats[step.node.id].exits
+        exits[exit_name] = exits.get(exit_name, 0) + len(walks)
+        if len(walks):
+            self.pending[self.plan.target[(step.node.id, exit_name)]].append((walks, times))
 
-    def park(self, node_id: str, batch: _Batch, late: np.ndarray) -> None:
-        """Walks (where `late` holds) still inside this node when the horizon comes."""
-        if not late.any():
-            return
-        walks = batch.walk[late]
-        self.stats[node_id].waiting += len(walks)
-        self.final[walks] = self.index[node_id]
-        self.waiting[walks] = True
+    def park(self, step: _Step, walks: np.ndarray) -> None:
+        """Walks still inside this node when the horizon comes."""
+        if len(walks):
+            self.stats[step.node.id].waiting += len(walks)
+            self.final[walks] = step.index
+            self.waiting[walks] = True
+
+    def hold(self, step: _Step, walks: np.ndarray, until: np.ndarray) -> Part:
+        """Park the walks whose next move falls at or after the horizon; the rest move on at
+        `until` (as TIME: what moves on is before the horizon)."""
+        late = until >= self.horizon
+        if late.any():
+            (parked, _), (walks, until) = _divide(walks, until, late)
+            self.park(step, parked)
+        return walks, until.astype(TIME, copy=False)
 
     # --- entries ---------------------------------------------------------------------------
     def enter(self) -> None:
@@ -620,11 +774,15 @@ class _Run:
         self.by_walk: dict[str, np.ndarray | None] = {}
         self.state: dict[str, np.ndarray] = {}
         for number, entry_id in enumerate(self.entry_ids):
-            walk_keys = rnd.walk_keys(everyone, self.plan.keys[entry_id])
-            u = rnd.uniform(self.seed, walk_keys, self.plan.keys[entry_id], -1, rnd.ENTRY)
-            when = entry_times(self.plan.node(entry_id), u, self.horizon, self.assumptions)
-            mask = when < self.horizon
             node = self.plan.node(entry_id)
+            walk_keys = rnd.walk_keys(everyone, self.plan.keys[entry_id])
+            if entry_draws(node):
+                u = rnd.uniform(self.seed, walk_keys, self.plan.keys[entry_id], -1, rnd.ENTRY)
+            else:
+                u = np.zeros(self.n)
+            when = entry_times(node, u, self.horizon, self.assumptions)
+            mask = when < self.horizon
+            when = when.astype(TIME)  # what does not fit is never used: it is past the horizon
             if node.type == "entry.event" and self.assumptions.event_entry == "history":
                 counts = self.columns.get(f"event_count:{node.params.get('event', '')}")
                 if counts is None:
@@ -641,27 +799,27 @@ class _Run:
             entries.append(np.full(len(chosen), number, dtype=np.int32))
             times.append(when if whole else when.take(chosen))
         self.contact = _joined(contacts)
-        self.identity = len(self.contact) == self.n and bool(
-            (self.contact == everyone[: len(self.contact)]).all()
+        self.identity = self.contact is everyone or (
+            len(self.contact) == self.n and bool((self.contact == everyone).all())
         )
         self.by_walk = {}
         self.key = _joined(keys, np.uint64)
         self.entry_of = _joined(entries, np.int32)
-        entry_time = _joined(times)
+        entry_time = _joined(times, TIME)
         total = len(self.contact)
         self.entry_time = entry_time
         self.final = np.full(total, -1, dtype=np.int32)
         self.waiting = np.zeros(total, dtype=bool)
-        self.last_channel = np.full(total, -1, dtype=np.int8)
-        self.last_offer = np.zeros(total, dtype=bool)
-        self.offer_value = np.zeros(total, dtype=np.float64)
-        self.stage_mask = np.zeros(total, dtype=np.int64)
-        self.first_goal = np.full(total, -1, dtype=np.int64)
-        self.revenue = np.zeros(total, dtype=np.float64)
-        self.history = np.full(self.plan.cap * total, NEVER, dtype=np.int64)
-        self.slot = np.zeros(total, dtype=np.int8)
+        # What the last delivered message was: 0 none, 1 + channel, + len(CHANNELS) for offers.
+        self.last = np.zeros(total, dtype=np.int8)
+        # The last offer delivered (its number; 0 none): what a goal without revenue earns.
+        self.offer = np.zeros(total, dtype=np.min_scalar_type(len(self.offer_values)))
+        # The frequency cap's ring: the last `cap` send times per walk, slot = sends % cap.
+        # A slot is read only after it was written, so the ring needs no initial values.
+        self.sent = np.zeros(total if self.plan.cap else 0, dtype=np.int32)
+        self.history = np.empty(self.plan.cap * total, dtype=TIME)
         self.state = {}
-        walks = np.arange(total, dtype=np.int64)
+        walks = everyone if self.identity else np.arange(total, dtype=np.int64)
         for key in self.plan.state_keys():
             self.state[key] = self.initial_state(key, walks)
         for key in self.assumptions.tag_multipliers:
@@ -671,8 +829,7 @@ class _Run:
         for entry_id, chosen in zip(self.entry_ids, contacts, strict=True):
             part = slice(offset, offset + len(chosen))
             offset += len(chosen)
-            batch = _Batch(walks[part], entry_time[part])
-            self.pending[entry_id].append(batch)
+            self.pending[entry_id].append((walks[part], entry_time[part]))
 
     def initial_state(self, key: str, walks: np.ndarray) -> np.ndarray:
         if key.startswith("tag:"):
@@ -696,187 +853,188 @@ class _Run:
                     str(T("Simulation", "contacts loop through a cycle without time passing"))
                 )
             for node_id in self.plan.order:
-                batches = self.pending[node_id]
-                if not batches:
+                parts = self.pending[node_id]
+                if not parts:
                     continue
                 self.pending[node_id] = []
-                batch = (
-                    batches[0]
-                    if len(batches) == 1
-                    else _Batch(
-                        np.concatenate([b.walk for b in batches]),
-                        np.concatenate([b.time for b in batches]),
+                if len(parts) == 1:
+                    walks, times = parts[0]
+                else:
+                    walks = np.concatenate([w for w, _ in parts])
+                    times = np.concatenate([t for _, t in parts])
+                step = self.steps[node_id]
+                self.stats[node_id].entered += len(walks)
+                handler = self.handlers.get(step.node.type)
+                if handler is None:
+                    raise SimulationError(
+                        str(
+                            T(
+                                "Simulation",
+                                "‘{id}’ has type ‘{type}’, which cannot be simulated",
+                                id=node_id,
+                                type=step.node.type,
+                            )
+                        )
                     )
-                )
-                self.stats[node_id].entered += len(batch.walk)
-                self.process(self.plan.node(node_id), batch)
+                handler(step, walks, times)
         return self.result()
 
-    def process(self, node: Node, batch: _Batch) -> None:
-        kind = node.type
-        if kind in ("entry.segment", "entry.event"):
-            self.emit(node.id, "next", batch.take(slice(None)))
-        elif kind in ("message", "offer"):
-            self.message(node, batch)
-        elif kind == "wait":
-            self.wait(node, batch)
-        elif kind == "wait_event":
-            self.wait_event(node, batch)
-        elif kind == "condition":
-            yes = self.truth(self.plan.exprs[node.id], batch.walk, batch.time)
-            self.emit(node.id, "yes", batch.take(yes))
-            self.emit(node.id, "no", batch.take(~yes))
-        elif kind == "switch":
-            self.switch(node, batch)
-        elif kind == "split":
-            self.split(node, batch)
-        elif kind == "update":
-            target = self.plan.updates.get(node.id)
-            if target is not None:
-                self.state[target[0]][batch.walk] = target[1]
-            self.emit(node.id, "next", batch.take(slice(None)))
-        elif kind == "notify":
-            p = self.assumptions.notify_failure(node.id, str(node.params.get("kind", "manager")))
-            failed = self.draw(batch, node.id, rnd.NOTIFY) < p
-            self.emit(node.id, "done", batch.take(~failed))
-            self.emit(node.id, "failed", batch.take(failed))
-        elif kind == "goal":
-            self.goal(node, batch)
-        elif kind == "exit":
-            self.final[batch.walk] = self.index[node.id]
-        else:
-            raise SimulationError(
-                str(
-                    T(
-                        "Simulation",
-                        "‘{id}’ has type ‘{type}’, which cannot be simulated",
-                        id=node.id,
-                        type=kind,
-                    )
-                )
-            )
+    def pass_on(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        self.emit(step, "next", walks, times)
 
-    def message(self, node: Node, batch: _Batch) -> None:
-        channel = str(node.params.get("channel", "email"))
-        code = CHANNELS.index(channel)
-        walks = batch.walk
-        reachable = self.flag(f"consent_{channel}", walks)
-        if channel in ADDRESS_FIELD:
-            reachable &= self.flag(ADDRESS_FIELD[channel], walks)
-        counts = self.channel_counts[channel]
-        counts["unreachable"] += len(walks) - int(np.count_nonzero(reachable))
-        self.emit(node.id, "failed", batch.take(~reachable))
-        arrived = batch.take(reachable)
-        cells = None
-        oldest = None
-        if self.plan.cap:  # a ring of the last `cap` send times per walk; its slot is the oldest
-            cells = self.slot.take(arrived.walk).astype(np.int64) * len(self.slot) + arrived.walk
-            oldest = self.history.take(cells)
-        when = send_times(arrived.time, self.base, self.plan.quiet, oldest, self.plan.cap_period)
-        late = when >= self.horizon
-        self.park(node.id, arrived, late)
-        on_time = ~late
-        p = self.assumptions.delivery(node.id, channel)
-        delivered = self.draw(arrived.take(on_time), node.id, rnd.DELIVER) < p
-        going = arrived.take(on_time, when)
+    def exit(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        self.final[walks] = step.index
+
+    def condition(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        yes = self.truth(self.plan.exprs[step.node.id], walks, times)
+        (yes_walks, yes_times), (no_walks, no_times) = _divide(walks, times, yes)
+        self.emit(step, "yes", yes_walks, yes_times)
+        self.emit(step, "no", no_walks, no_times)
+
+    def update(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        target = self.plan.updates.get(step.node.id)
+        if target is not None:
+            self.state[target[0]][walks] = target[1]
+        self.emit(step, "next", walks, times)
+
+    def notify(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        failed = rnd.below(self.bits(step, walks, times, rnd.NOTIFY), step.p)
+        (bad, bad_times), (done, done_times) = _divide(walks, times, failed)
+        self.emit(step, "done", done, done_times)
+        self.emit(step, "failed", bad, bad_times)
+
+    def message(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        counts = self.channel_counts[step.channel]
+        reachable = self.reachable(step.channel, walks)
+        (walks, times), unreachable = _divide(walks, times, reachable)
+        counts["unreachable"] += len(unreachable[0])
+        self.emit(step, "failed", *unreachable)
+        when = send_times(times, self.base, self.plan.quiet, None, self.plan.cap_period)
+        sent = cells = None
+        if self.plan.cap:
+            sent, cells, when = self.capped(walks, times, when)
+        if when is not times:  # moved by quiet hours or the cap: maybe past the horizon
+            late = when >= self.horizon
+            if late.any():
+                on_time = np.flatnonzero(~late)
+                self.park(step, walks[late])
+                walks, times, when = walks.take(on_time), times.take(on_time), when.take(on_time)
+                if cells is not None:
+                    sent, cells = sent.take(on_time), cells.take(on_time)
+            when = when.astype(TIME, copy=False)
+        delivered = rnd.below(self.bits(step, walks, times, rnd.DELIVER), step.p)
         if cells is not None:
-            self.history[cells if len(going.walk) == len(cells) else cells[on_time]] = going.time
-            self.slot[going.walk] = (self.slot.take(going.walk) + 1) % self.plan.cap
-        counts["messages"] += len(going.walk)
-        counts["delivered"] += int(delivered.sum())
-        counts["cost"] += len(going.walk) * float(node.params.get("cost", 0) or 0)
-        self.message_times.append(going.time)
-        done = going.take(delivered).walk
-        self.last_channel[done] = code
-        self.last_offer[done] = node.type == "offer"
-        if node.type == "offer":
-            self.offer_value[done] = offer_value(node, self.plan.scenario)
-        self.emit(node.id, "sent", going.take(delivered))
-        self.emit(node.id, "failed", going.take(~delivered))
+            self.history[cells] = when
+            self.sent[walks] = sent + 1
+        counts["messages"] += len(walks)
+        counts["cost"] += len(walks) * step.cost
+        self.message_times.append(when)
+        (done, done_times), (lost, lost_times) = _divide(walks, when, delivered)
+        counts["delivered"] += len(done)
+        self.last[done] = step.last
+        if step.offer:
+            self.offer[done] = step.offer
+        self.emit(step, "sent", done, done_times)
+        self.emit(step, "failed", lost, lost_times)
 
-    def wait(self, node: Node, batch: _Batch) -> None:
-        if node.params.get("mode", "duration") == "window":
-            until = next_window(
-                batch.time,
-                self.base,
-                node.params.get("window_days", WEEKDAY_NAMES),
-                clock_seconds(node.params.get("window_start", "00:00")),
-                clock_seconds(node.params.get("window_end", "24:00")),
+    def capped(
+        self, walks: np.ndarray, times: np.ndarray, when: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The frequency cap: (sends so far, ring cells to record this send in, send times).
+        Only walks that have sent `cap` messages already can be held back by it."""
+        cap = self.plan.cap
+        sent = self.sent.take(walks)
+        full = np.flatnonzero(sent >= cap)
+        slot = sent
+        if len(full):
+            slot = sent.copy()
+            slot[full] %= cap
+        cells = slot.astype(np.int64) * len(self.sent) + walks
+        if len(full):
+            oldest = self.history.take(cells.take(full)).astype(np.int64)
+            delayed = send_times(
+                times.take(full), self.base, self.plan.quiet, oldest, self.plan.cap_period
             )
-        else:
-            until = batch.time + parse_duration(node.params.get("duration", "P1D"))
-        late = until >= self.horizon
-        self.park(node.id, batch, late)
-        self.emit(node.id, "next", batch.take(~late, until))
+            when = when.astype(np.int64)
+            when[full] = delayed
+        return sent, cells, when
 
-    def happen_probability(self, node: Node, walks: np.ndarray) -> np.ndarray:
-        override = self.assumptions.node_value(node.id, "happened")
-        if override is not None:
-            p = np.full(len(walks), float(override))
-        else:
-            base, plain, offered = self.assumptions.happened_table(str(node.params.get("event")))
-            # One flat table: [no message, after a message per channel, after an offer per channel]
-            table = np.array([base, *plain, *offered])
-            channel = self.last_channel.take(walks).astype(np.int64) + 1
-            offer = self.last_offer.take(walks)
-            p = table.take(np.where(offer & (channel > 0), channel + len(plain), channel))
-        for tag, factor in self.assumptions.tag_multipliers.items():
+    def wait(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        if step.window is not None:
+            until = next_window(times, self.base, *step.window)
+        else:  # anything from the horizon on parks, so longer waits need not fit in TIME
+            until = times + min(step.seconds, self.horizon)
+        self.emit(step, "next", *self.hold(step, walks, until))
+
+    def happen_thresholds(self, step: _Step, walks: np.ndarray) -> np.ndarray | np.uint64:
+        """Per walk, the 32-bit threshold of its chance that the awaited event happens."""
+        multipliers = self.assumptions.tag_multipliers
+        if not multipliers:
+            if len(step.happen) == 1:
+                return step.happen[0]
+            return step.happen.take(self.last.take(walks))
+        p = step.happen_p
+        p = np.full(len(walks), p[0]) if len(p) == 1 else p.take(self.last.take(walks))
+        for tag, factor in multipliers.items():
             p = np.where(self.state[f"tag:{tag}"][walks], p * factor, p)
-        return np.minimum(p, 1.0)
+        return rnd.high_thresholds(np.minimum(p, 1.0))
 
-    def wait_event(self, node: Node, batch: _Batch) -> None:
-        timeout = parse_duration(node.params.get("timeout", "P2D"))
-        p = self.happen_probability(node, batch.walk)
-        whether, when = rnd.uniform_pair(
-            self.seed, self.key.take(batch.walk), self.plan.keys[node.id], batch.time, rnd.HAPPEN
-        )
-        happens = whether < p
-        delay = wait_event_delay(when, timeout)
-        until = batch.time + np.where(happens, delay, timeout)
-        late = until >= self.horizon
-        self.park(node.id, batch, late)
-        self.emit(node.id, "happened", batch.take(happens & ~late, until))
-        self.emit(node.id, "timeout", batch.take(~happens & ~late, until))
+    def wait_event(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        x = self.bits(step, walks, times, rnd.HAPPEN)
+        happens = rnd.below_high(x, self.happen_thresholds(step, walks))
+        chosen = np.flatnonzero(happens)
+        if len(chosen):
+            delay = wait_event_delay(rnd.low_unit(x.take(chosen)), step.seconds)
+            until = times.take(chosen) + delay
+            self.emit(step, "happened", *self.hold(step, walks.take(chosen), until))
+        else:
+            self.emit(step, "happened", _NO_WALKS, _NO_TIMES)
+        if len(chosen) < len(walks):
+            if len(chosen):
+                rest = np.flatnonzero(~happens)
+                walks, times = walks.take(rest), times.take(rest)
+            until = times + min(step.seconds, self.horizon)
+            self.emit(step, "timeout", *self.hold(step, walks, until))
+        else:
+            self.emit(step, "timeout", _NO_WALKS, _NO_TIMES)
 
-    def switch(self, node: Node, batch: _Batch) -> None:
-        left = np.ones(len(batch.walk), dtype=bool)
+    def switch(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        node = step.node
         for case in node.params.get("cases", []):
-            holds = left & self.truth(
-                self.plan.exprs[f"{node.id}#{case['id']}"], batch.walk, batch.time
-            )
-            self.emit(node.id, case["id"], batch.take(holds))
-            left &= ~holds
-        self.emit(node.id, "else", batch.take(left))
+            holds = self.truth(self.plan.exprs[f"{node.id}#{case['id']}"], walks, times)
+            (yes, yes_times), (walks, times) = _divide(walks, times, holds)
+            self.emit(step, case["id"], yes, yes_times)
+        self.emit(step, "else", walks, times)
 
-    def split(self, node: Node, batch: _Batch) -> None:
-        variants = node.params.get("variants", [])
-        weights = np.array([float(v.get("weight", 0)) for v in variants])
-        bounds = np.cumsum(weights) / weights.sum()
-        u = self.draw(batch, node.id, rnd.SPLIT)
-        chosen = np.minimum(np.searchsorted(bounds, u, side="right"), len(variants) - 1)
-        for number, variant in enumerate(variants):
-            self.emit(node.id, variant["id"], batch.take(chosen == number))
+    def split(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        x = self.bits(step, walks, times, rnd.SPLIT)
+        x >>= np.uint64(11)
+        if len(step.points) == 1:
+            first, second = _divide(walks, times, x < step.points[0])
+            self.emit(step, step.exits[0], *first)
+            self.emit(step, step.exits[1], *second)
+            return
+        chosen = np.searchsorted(step.points, x, side="right")
+        for number, exit_name in enumerate(step.exits):
+            (mine, mine_times), _ = _divide(walks, times, chosen == number)
+            self.emit(step, exit_name, mine, mine_times)
 
-    def goal(self, node: Node, batch: _Batch) -> None:
-        stage = self.plan.stages.index(str(node.params.get("stage", "")))
-        walks = batch.walk
-        fixed = float(node.params.get("revenue", 0) or 0)
-        earned = np.full(len(walks), fixed) if fixed > 0 else self.offer_value[walks]
-        self.revenue[walks] += earned
-        self.stage_mask[walks] |= np.int64(1) << np.int64(stage)
-        first = self.first_goal[walks]
-        self.first_goal[walks] = np.where(first < 0, batch.time, first)
-        self.goal_times.append(batch.time)
-        self.goal_revenue[node.id] = self.goal_revenue.get(node.id, 0.0) + float(earned.sum())
-        # Last touch: the revenue goes to the channel of the last delivered message (-1: none).
-        by_channel = np.bincount(
-            self.last_channel[walks].astype(np.int64) + 1,
-            weights=earned,
-            minlength=len(CHANNELS) + 1,
-        )
-        for code, channel in enumerate(CHANNELS, start=1):
-            self.channel_counts[channel]["revenue"] += float(by_channel[code])
-        self.emit(node.id, "next", batch.take(slice(None)))
+    def goal(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
+        fixed = step.revenue
+        if fixed > 0:
+            earned = np.full(len(walks), fixed)
+        else:
+            earned = self.offer_values.take(self.offer.take(walks))
+        self.goal_visits.append((walks, times, earned, step.stage))
+        node_id = step.node.id
+        self.goal_revenue[node_id] = self.goal_revenue.get(node_id, 0.0) + float(earned.sum())
+        # Last touch: the revenue goes to the channel of the last delivered message (0: none).
+        last = self.last.take(walks).astype(np.intp)
+        channel = np.where(last > 0, (last - 1) % len(CHANNELS) + 1, 0)
+        by_channel = np.bincount(channel, weights=earned, minlength=len(CHANNELS) + 1)
+        for code, name in enumerate(CHANNELS, start=1):
+            self.channel_counts[name]["revenue"] += float(by_channel[code])
+        self.emit(step, "next", walks, times)
 
     # --- results ---------------------------------------------------------------------------
     def result(self) -> SimulationResult:
@@ -889,11 +1047,12 @@ class _Run:
             if node.type == "exit":
                 outcome = str(node.params.get("outcome", "converted"))
                 outcomes[outcome] = outcomes.get(outcome, 0) + self.stats[node_id].entered
-        converted = int((self.stage_mask != 0).sum())
+        goals = _GoalVisits(self.goal_visits)
+        converted = len(goals.walks)
         stages = []
         previous = total
         for number, stage in enumerate(plan.stages):
-            reached = int(((self.stage_mask >> np.int64(number)) & 1).sum())
+            reached = goals.reached(number)
             stage_revenue = sum(
                 self.goal_revenue.get(node_id, 0.0)
                 for node_id in plan.order
@@ -920,8 +1079,7 @@ class _Run:
             for (source, exit_name), target in sorted(plan.target.items())
         ]
         days = self.horizon_days
-        reached = self.first_goal >= 0
-        to_goal = (self.first_goal[reached] - self.entry_time[reached]) // DAY
+        to_goal = (goals.first - self.entry_time.take(goals.walks)) // DAY
         return SimulationResult(
             scenario_id=plan.scenario.id,
             seed=self.seed,
@@ -934,7 +1092,7 @@ class _Run:
             edges=edges,
             stages=stages,
             outcomes=outcomes,
-            revenue=float(self.revenue.sum()),
+            revenue=float(goals.revenue.sum()),
             converted=converted,
             channels={
                 c: v for c, v in self.channel_counts.items() if v["messages"] or v["unreachable"]
@@ -943,9 +1101,9 @@ class _Run:
             timeline={
                 "entries": _per_day(self.entry_time, days),
                 "messages": _per_day(_joined(self.message_times), days),
-                "conversions": _per_day(_joined(self.goal_times), days),
+                "conversions": _per_day(goals.times, days),
             },
-            tags=self.tag_breakdown(),
+            tags=self.tag_breakdown(goals),
             assumptions=self.assumptions.to_dict(),
             walk_contact=self.contact,
             walk_entry=self.entry_of,
@@ -955,18 +1113,19 @@ class _Run:
             node_ids=list(plan.order),
         )
 
-    def tag_breakdown(self) -> dict[str, dict[str, float]]:
+    def tag_breakdown(self, goals: _GoalVisits) -> dict[str, dict[str, float]]:
         """Per tag the contact had at entry: walks entered, converted and their revenue."""
         breakdown = {}
         for key in sorted(k for k in self.columns if k.startswith("tag:")):
-            has = np.asarray(self.columns[key], dtype=bool)[self.contact]
-            entered = int(has.sum())
-            converted = int((has & (self.stage_mask != 0)).sum())
+            column = np.asarray(self.columns[key], dtype=bool)
+            has = column if self.identity else column.take(self.contact)
+            entered = int(np.count_nonzero(has))
+            converted = has.take(goals.walks)
             breakdown[key[4:]] = {
                 "entered": entered,
-                "converted": converted,
-                "conversion_rate": converted / entered if entered else 0.0,
-                "revenue": float(self.revenue[has].sum()),
+                "converted": int(np.count_nonzero(converted)),
+                "conversion_rate": int(np.count_nonzero(converted)) / entered if entered else 0.0,
+                "revenue": float(goals.revenue[converted].sum()),
             }
         return breakdown
 
@@ -990,12 +1149,41 @@ class _Run:
             )
 
 
+class _GoalVisits:
+    """Every goal visit of a run, per walk that reached a goal: its first goal time and its
+    revenue (summed in the order it was earned), and which stages it reached."""
+
+    def __init__(self, visits: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]) -> None:
+        walks = _joined([v[0] for v in visits])
+        self.times = _joined([v[1] for v in visits], TIME)
+        earned = _joined([v[2] for v in visits], np.float64)
+        stages = _joined([np.full(len(v[0]), v[3], dtype=np.int32) for v in visits])
+        order = np.lexsort((self.times, walks))  # stable: ties keep the order of the path
+        self.visit_walks = walks.take(order)
+        starts = np.flatnonzero(np.diff(self.visit_walks, prepend=-1))
+        self.walks = self.visit_walks.take(starts)
+        self.first = self.times.take(order).take(starts)
+        self.revenue = np.add.reduceat(earned.take(order), starts) if len(starts) else earned
+        self.visit_stages = stages.take(order)
+
+    def reached(self, stage: int) -> int:
+        """How many walks reached the stage."""
+        return len(np.unique(self.visit_walks[self.visit_stages == stage]))
+
+
+def entry_draws(node: Node) -> bool:
+    """Whether `entry_times` uses its draws (all at once, everyone enters at the start)."""
+    return node.type != "entry.segment" or node.params.get("schedule", "all_at_once") == "spread"
+
+
 def entry_times(node: Node, u: np.ndarray, horizon: int, assumptions: Assumptions) -> np.ndarray:
     """When each contact would enter (seconds from start); at or after the horizon: never."""
     if node.type == "entry.segment":
         if node.params.get("schedule", "all_at_once") == "spread":
             days = max(1, int(node.params.get("spread_days", 1) or 1))
-            return floor_seconds(u * days * DAY)
+            seconds = u * days
+            seconds *= DAY
+            return floor_seconds(seconds)
         return np.zeros(len(u), dtype=np.int64)
     if assumptions.event_entry == "rate":
         rate = assumptions.event_rate(str(node.params.get("event", "")))
