@@ -144,7 +144,7 @@ def demo_engine(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[sa
 
 
 def test_open_creates_the_newest_schema_and_it_matches_the_models(engine: sa.Engine) -> None:
-    assert schema_revision(engine) == "0003"
+    assert schema_revision(engine) == "0004"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
@@ -224,7 +224,7 @@ def test_an_old_schema_is_upgraded_on_open_and_its_data_kept(database_url: str) 
     old.dispose()
 
     engine = open_database(database_url)
-    assert schema_revision(engine) == "0003"
+    assert schema_revision(engine) == "0004"
     with Session(engine) as session:
         ann, bob = session.scalars(sa.select(Contact).order_by(Contact.id)).all()
         assert (ann.email, ann.first_name, ann.consent_email) == ("a@example.com", "Ann", True)
@@ -253,7 +253,7 @@ def test_the_default_database_follows_voronka_db(tmp_path, monkeypatch) -> None:
     target = tmp_path / "env.sqlite3"
     monkeypatch.setenv("VORONKA_DB", f"sqlite:///{target}")
     engine = open_database()
-    assert target.exists() and schema_revision(engine) == "0003"
+    assert target.exists() and schema_revision(engine) == "0004"
     engine.dispose()
 
 
@@ -464,7 +464,7 @@ def test_columns_can_be_read_for_one_condition_only(demo_engine) -> None:
 def test_cli_init_demo_stats_and_count(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert main(["db", "init", "--db", url]) == 0
-    assert "schema revision 0003" in capsys.readouterr().out
+    assert "schema revision 0004" in capsys.readouterr().out
     args = ["db", "demo", "--db", url, "--contacts", "300", "--locale", "ru_RU", "--seed", "3"]
     assert main([*args, "--today", "2025-03-01"]) == 0
     assert "300 contacts" in capsys.readouterr().out

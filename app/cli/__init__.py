@@ -1,7 +1,7 @@
 """The `voronka` command: the editor (`voronka [FILE…]`), or a headless sub-command.
 
 Each sub-command lives in its own module with `add_parser(commands)` and `run(args)`, so the
-commands a team's CI uses (validate, db, simulate, export) stay independent of each other.
+commands a team's CI uses (validate, db, simulate, runs, export) stay independent of each other.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import db, export, simulate, validate
-from app.engine.i18n import T
+from app.cli import db, export, runs, simulate, validate
 
-COMMANDS = (validate, db, export, simulate)
-COMMAND_NAMES = frozenset({"validate", "db", "export", "simulate"})
+COMMANDS = (validate, db, export, simulate, runs)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voronka",
-        description=str(T("CLI", "Design, validate, simulate and export marketing auto-funnels.")),
+        description="Design, validate, simulate and export marketing auto-funnels.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
@@ -30,10 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and (argv[0].startswith("-") or argv[0] in COMMAND_NAMES):
-        from app.i18n import install_cli_language  # QtCore only: the same catalog as the editor
-
-        install_cli_language()
     parser = build_parser()
     if not argv or not (argv[0].startswith("-") or argv[0] in _command_names(parser)):
         from app.gui import run  # Qt is loaded only for the editor

@@ -424,6 +424,7 @@ class SimulationResult:
             "tags": self.tags,
             "assumptions": self.assumptions,
             "replications": self.replications,
+            "node_ids": self.node_ids,  # the steps in flow order (JSON objects may reorder keys)
         }
 
 

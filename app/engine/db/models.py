@@ -22,6 +22,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -155,16 +156,32 @@ class Event(Base):
 
 
 class SimulationRun(Base):
-    """One simulation with everything needed to repeat it and compare it with others."""
+    """One simulation with everything needed to repeat it and compare it with others
+    (`runs.py` stores, lists and loads them). The headline figures are columns so a list of
+    runs does not read the results; `results` is `SimulationResult.to_dict()`."""
 
     __tablename__ = "simulation_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scenario_hash: Mapped[str] = mapped_column(String(64), index=True)
-    parameters: Mapped[dict[str, Any]]
-    seed: Mapped[int]
-    results: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    label: Mapped[str | None] = mapped_column(String(200))
+    scenario_id: Mapped[str] = mapped_column(String(200), index=True, default="")
+    scenario_name: Mapped[str] = mapped_column(String(200), default="")
+    # sha256 of the scenario document without canvas positions (runs.scenario_hash).
+    scenario_hash: Mapped[str] = mapped_column(String(64), index=True)
+    scenario: Mapped[dict[str, Any] | None]  # the document as it was run
+    segment: Mapped[str] = mapped_column(Text, default="")
+    horizon_days: Mapped[int] = mapped_column(default=30)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    replications: Mapped[int] = mapped_column(default=1)
+    start_at: Mapped[datetime | None]  # the simulated start
+    data_version: Mapped[int | None] = mapped_column(BigInteger)  # of the contacts read
+    assumptions: Mapped[dict[str, Any]]
+    contacts: Mapped[int] = mapped_column(default=0)
+    entered: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)
+    revenue: Mapped[float] = mapped_column(default=0.0)
+    results: Mapped[dict[str, Any]]
 
 
 class DataVersion(Base):
