@@ -105,9 +105,6 @@ def _day_split(times: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray, in
     return local, local // DAY, offset
 
 
-_NEVER_OPEN = np.iinfo(np.int64).min  # the close of a day without a window: no time is before it
-
-
 def next_window(
     times: np.ndarray, base: int, days: Sequence[str], opens: int, closes: int
 ) -> np.ndarray:
@@ -129,17 +126,20 @@ def next_window(
     first = int(day.min())
     span = np.arange(first, int(day.max()) + 1)
     weekday = (span + base // DAY + 3) % 7  # 1970-01-01 was a Thursday
-    row = day - first if first else day
-    # Per day: its window (an empty one on a day without), and the next allowed day's opening.
+    row = (day - first).astype(np.intp)  # converted once for the three lookups
+    # Per day, in the times' own dtype: its window (none: a close no time is before) and the
+    # next allowed day's opening.
+    dtype = times.dtype
+    never = np.iinfo(dtype).min
     midnight = span * DAY
-    opening = (midnight + opens).astype(times.dtype)
-    closing = np.where(allowed[weekday], midnight + closes, _NEVER_OPEN)
-    later = ((span + ahead[weekday]) * DAY + opens).astype(times.dtype)
+    opening = (midnight + opens).astype(dtype)
+    closing = np.where(allowed[weekday], midnight + closes, never).astype(dtype)
+    later = ((span + ahead[weekday]) * DAY + opens).astype(dtype)
     today = local < closing.take(row)
     moment = np.where(today, np.maximum(local, opening.take(row)), later.take(row))
     if closes > DAY:  # yesterday's window may still be open after midnight
-        open_late = np.where(allowed[(weekday - 1) % 7], midnight + closes - DAY, _NEVER_OPEN)
-        np.copyto(moment, local, where=local < open_late.take(row))
+        open_late = np.where(allowed[(weekday - 1) % 7], midnight + closes - DAY, never)
+        np.copyto(moment, local, where=local < open_late.astype(dtype).take(row))
     moment -= offset
     return moment
 
