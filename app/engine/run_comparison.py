@@ -24,7 +24,7 @@ from app.engine.db.runs import StoredRun
 from app.engine.model import Node
 
 HEADLINE = ("entered", "converted", "conversion_rate", "revenue", "messages", "cost", "waiting")
-CHANNEL_FIGURES = ("messages", "delivered", "unreachable", "cost")
+CHANNEL_FIGURES = ("messages", "delivered", "unreachable", "cost", "revenue")
 
 
 @dataclass(frozen=True)
@@ -267,10 +267,9 @@ def _nodes(
 
 def _channels(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, list[Change]]:
     first, second = a.get("channels", {}), b.get("channels", {})
-    empty = dict.fromkeys(CHANNEL_FIGURES, 0)
     return {
         channel: [
-            Change(name, first.get(channel, empty)[name], second.get(channel, empty)[name])
+            Change(name, first.get(channel, {}).get(name, 0), second.get(channel, {}).get(name, 0))
             for name in CHANNEL_FIGURES
         ]
         for channel in _union(second, first)
