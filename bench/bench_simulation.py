@@ -5,14 +5,17 @@ time and (b) a SimPy model of the same funnel (one process per contact). (a) and
 sample of contacts and are extrapolated linearly to the full population; the printout says so.
 Peak memory of the vectorised run is measured with tracemalloc in a separate run.
 
-Run by hand: `python bench/bench_simulation.py [--contacts 1000000] [--sample 20000]`.
-Needs SimPy for (b): `pip install simpy` (the `bench` extra).
+Run by hand from the repository root:
+`python -m bench.bench_simulation [--contacts 1000000] [--sample 20000] [--repeat 9]`.
+Needs SimPy for (b): `pip install simpy` (the `bench` extra). The machine's load average is
+printed before and after: on a shared machine, compare runs made at similar load.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import resource
 import statistics
@@ -213,12 +216,18 @@ def simpy_run(people: list[dict[str, Any]], seed: int = 1) -> int:
 
 
 def timings(action, repeat: int = 1) -> list[float]:
+    return [pair[0] for pair in wall_and_cpu(action, repeat)]
+
+
+def wall_and_cpu(action, repeat: int = 1) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each run: CPU time shows how much of the wall time other
+    processes on the machine took."""
     times = []
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         action()
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start, time.process_time() - cpu))
     return times
 
 
@@ -231,12 +240,17 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--engine-only", action="store_true", help="skip the interpreter and SimPy baselines"
+    )
     args = parser.parse_args()
     scenario = funnel()
     columns = population(args.contacts)
+    print(f"load average {os.getloadavg()[0]:.2f} at the start")
     simulate(scenario, columns, start=START, horizon_days=HORIZON_DAYS)  # warm caches
     result = simulate(scenario, columns, start=START, horizon_days=HORIZON_DAYS)
-    runs = timings(lambda: simulate(scenario, columns, start=START), args.repeat)
+    measured = wall_and_cpu(lambda: simulate(scenario, columns, start=START), args.repeat)
+    runs = [wall for wall, _ in measured]
     ours = statistics.median(runs)
     print(f"{len(scenario.nodes)} nodes, {args.contacts:,} contacts, {HORIZON_DAYS} days")
     print(
@@ -246,9 +260,12 @@ def main() -> None:
     )
     print(
         f"vectorised simulation:        {ours:8.3f} s  (median of {args.repeat}; "
-        f"best {min(runs):.3f} s)"
+        f"best {min(runs):.3f} s; CPU median {statistics.median(c for _, c in measured):.3f} s)"
     )
 
+    if args.engine_only:
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+        return
     people = as_dicts(columns, args.sample)
     scale = args.contacts / args.sample
     runtime = Runtime(scenario, start=START, horizon_days=HORIZON_DAYS, render_messages=False)
@@ -278,6 +295,7 @@ def main() -> None:
         f"peak memory of a run:         {peak / 2**20:8.1f} MB (tracemalloc); "
         f"process max RSS {rss:.0f} MB"
     )
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

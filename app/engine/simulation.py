@@ -575,6 +575,11 @@ class _Step:
     last: int = 0  # what a delivered message records for wait_event: 1 + channel (+ offers)
     value: float = 0.0  # an offer's price less discount
     offer: int = 0  # an offer's number (from 1): what a walk remembers of its last offer
+    # Whether a later step reads what a message records: the cap's ring (another message),
+    # the last channel (a wait for an event, a goal's last touch), the last offer (a goal).
+    records_sends: bool = True
+    records_last: bool = True
+    records_offer: bool = True
     cost: float = 0.0
     seconds: int = 0  # a wait's duration or a wait_event's timeout
     window: tuple[Sequence[str], int, int] | None = None
@@ -631,6 +636,12 @@ class _Run:
         for step in self.steps.values():
             if step.channel:
                 self.read_keys |= {f"consent_{step.channel}", ADDRESS_FIELD.get(step.channel)}
+        later = _types_downstream(plan)
+        for node_id, step in self.steps.items():
+            if step.channel:
+                step.records_sends = bool(later[node_id] & {"message", "offer"})
+                step.records_last = bool(later[node_id] & {"wait_event", "goal"})
+                step.records_offer = "goal" in later[node_id]
         offers = [step for step in self.steps.values() if step.node.type == "offer"]
         for number, step in enumerate(offers, 1):
             step.offer = number
@@ -943,54 +954,62 @@ class _Run:
         counts["unreachable"] += len(unreachable[0])
         self.emit(step, "failed", *unreachable)
         when = send_times(times, self.base, self.plan.quiet, None, self.plan.cap_period)
-        sent = cells = None
+        sent = None
         if self.plan.cap:
-            sent, cells, when = self.capped(walks, times, when)
+            sent, when = self.capped(walks, times, when)
         if when is not times:  # moved by quiet hours or the cap: maybe past the horizon
             late = when >= self.horizon
             if late.any():
                 on_time = np.flatnonzero(~late)
                 self.park(step, walks[late])
                 walks, times, when = walks.take(on_time), times.take(on_time), when.take(on_time)
-                if cells is not None:
-                    sent, cells = sent.take(on_time), cells.take(on_time)
+                if sent is not None:
+                    sent = sent.take(on_time)
             when = when.astype(TIME, copy=False)
         delivered = rnd.below(self.bits(step, walks, times, rnd.DELIVER), step.p)
-        if cells is not None:
-            self.history[cells] = when
-            self.sent[walks] = sent + 1
+        if sent is not None and step.records_sends:
+            self.record_sends(walks, when, sent)
         counts["messages"] += len(walks)
         counts["cost"] += len(walks) * step.cost
         self.message_times.append(when)
         (done, done_times), (lost, lost_times) = _divide(walks, when, delivered)
         counts["delivered"] += len(done)
-        self.last[done] = step.last
-        if step.offer:
+        if step.records_last:
+            self.last[done] = step.last
+        if step.offer and step.records_offer:
             self.offer[done] = step.offer
         self.emit(step, "sent", done, done_times)
         self.emit(step, "failed", lost, lost_times)
 
     def capped(
         self, walks: np.ndarray, times: np.ndarray, when: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The frequency cap: (sends so far, ring cells to record this send in, send times).
-        Only walks that have sent `cap` messages already can be held back by it."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The frequency cap: (sends so far, send times). Each walk keeps a ring of its last
+        `cap` send times (slot = sends % cap); only walks that have sent `cap` messages
+        already can be held back, until the oldest of those is a full period old."""
         cap = self.plan.cap
         sent = self.sent.take(walks)
         full = np.flatnonzero(sent >= cap)
-        slot = sent
         if len(full):
-            slot = sent.copy()
-            slot[full] %= cap
-        cells = slot.astype(np.int64) * len(self.sent) + walks
-        if len(full):
-            oldest = self.history.take(cells.take(full)).astype(np.int64)
+            slot = (sent.take(full) % cap).astype(np.int64)
+            oldest = self.history.take(slot * len(self.sent) + walks.take(full))
             delayed = send_times(
-                times.take(full), self.base, self.plan.quiet, oldest, self.plan.cap_period
+                times.take(full),
+                self.base,
+                self.plan.quiet,
+                oldest.astype(np.int64),
+                self.plan.cap_period,
             )
             when = when.astype(np.int64)
             when[full] = delayed
-        return sent, cells, when
+        return sent, when
+
+    def record_sends(self, walks: np.ndarray, when: np.ndarray, sent: np.ndarray) -> None:
+        """Put each send into its walk's ring of the last `cap` send times."""
+        cap = self.plan.cap
+        slot = sent % cap if int(sent.max(initial=0)) >= cap else sent
+        self.history[slot.astype(np.int64) * len(self.sent) + walks] = when
+        self.sent[walks] = sent + 1
 
     def wait(self, step: _Step, walks: np.ndarray, times: np.ndarray) -> None:
         if step.window is not None:
@@ -1182,6 +1201,24 @@ class _Run:
             raise SimulationError(
                 f"conservation broken: {total} entered, {at_exits} at exits, {waiting} waiting"
             )
+
+
+def _types_downstream(plan: Plan) -> dict[str, set[str]]:
+    """Per node, the node types a walk can meet after it (cycles included)."""
+    following: dict[str, list[str]] = {node_id: [] for node_id in plan.order}
+    for (source, _exit), target in plan.target.items():
+        following[source].append(target)
+    later: dict[str, set[str]] = {node_id: set() for node_id in plan.order}
+    changed = True
+    while changed:  # reverse flow order settles a DAG in one sweep; cycles take a few more
+        changed = False
+        for node_id in reversed(plan.order):
+            for target in following[node_id]:
+                reached = later[target] | {plan.node(target).type}
+                if not reached <= later[node_id]:
+                    later[node_id] |= reached
+                    changed = True
+    return later
 
 
 class _GoalVisits:
