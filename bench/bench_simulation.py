@@ -280,10 +280,14 @@ def main() -> None:
     except ImportError:
         print("SimPy:                        not installed (pip install simpy)")
     else:
-        simpy_time = timed(lambda: simpy_run(people)) * scale
+        baseline = wall_and_cpu(lambda: simpy_run(people), 3)
+        simpy_time = statistics.median(wall for wall, _ in baseline) * scale
+        simpy_cpu = statistics.median(cpu for _, cpu in baseline) * scale
+        ours_cpu = statistics.median(cpu for _, cpu in measured)
         print(
-            f"SimPy, one process a contact: {simpy_time:8.3f} s  (extrapolated from "
-            f"{args.sample:,})  → ours is {simpy_time / ours:,.0f}× faster"
+            f"SimPy, one process a contact: {simpy_time:8.3f} s  (median of 3, extrapolated "
+            f"from {args.sample:,})  → ours is {simpy_time / ours:,.0f}× faster "
+            f"(CPU time: {simpy_cpu / ours_cpu:,.0f}×)"
         )
 
     tracemalloc.start()
