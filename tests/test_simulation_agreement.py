@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_simulation import STEP_KINDS, population, random_scenario
+from test_simulation import MESSAGE, STEP_KINDS, build, node, population, random_scenario
 
-from app.engine.model import Scenario
+from app.engine.model import FrequencyCap, Scenario
 from app.engine.runtime import Runtime
-from app.engine.simulation import simulate
+from app.engine.simulation import MAX_HORIZON_DAYS, SimulationError, simulate
 from bench.bench_simulation import START as BENCH_START
 from bench.bench_simulation import funnel
 
@@ -76,3 +76,33 @@ def test_random_scenarios_walk_as_the_interpreter_walks(
 @pytest.mark.parametrize("seed", [1, 8])
 def test_benchmark_funnel_walks_as_in_the_interpreter(seed):
     assert_same_walks(funnel(), population(1500, seed=seed), seed, BENCH_START)
+
+
+def test_moves_far_past_the_horizon_park_as_in_the_interpreter():
+    """Durations, timeouts and cap periods of decades do not fit the engine's int32
+    times; whatever lands past the horizon must still park, exactly as one by one."""
+    scenario = build(
+        [
+            node("entry", "entry.segment", schedule="spread", spread_days=365),
+            node("mail", "message", **MESSAGE),
+            node("again", "message", **MESSAGE),
+            node("wait", "wait_event", event="purchase", timeout="P80Y"),
+            node("long", "wait", duration="P100Y"),
+            node("won", "exit", outcome="converted"),
+            node("lost", "exit", outcome="lost"),
+        ],
+        [
+            ("entry", "next", "mail"),
+            ("mail", "sent", "again"),
+            ("mail", "failed", "lost"),
+            ("again", "sent", "wait"),
+            ("again", "failed", "lost"),
+            ("wait", "happened", "long"),
+            ("wait", "timeout", "lost"),
+            ("long", "next", "won"),
+        ],
+        frequency_cap=FrequencyCap(messages=1, per="P90Y"),
+    )
+    assert_same_walks(scenario, population(300, seed=3), 4, START, horizon_days=9000)
+    with pytest.raises(SimulationError, match="too long"):
+        simulate(scenario, population(3), horizon_days=MAX_HORIZON_DAYS + 1, start=START)
