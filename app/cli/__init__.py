@@ -11,14 +11,16 @@ import sys
 from collections.abc import Sequence
 
 from app.cli import db, export, runs, simulate, validate
+from app.engine.i18n import T
 
 COMMANDS = (validate, db, export, simulate, runs)
+COMMAND_NAMES = frozenset({"validate", "db", "export", "simulate", "runs"})
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voronka",
-        description="Design, validate, simulate and export marketing auto-funnels.",
+        description=str(T("CLI", "Design, validate, simulate and export marketing auto-funnels.")),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
@@ -28,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0].startswith("-") or argv[0] in COMMAND_NAMES):
+        from app.i18n import install_cli_language  # QtCore only: the same catalog as the editor
+
+        install_cli_language()
     parser = build_parser()
     if not argv or not (argv[0].startswith("-") or argv[0] in _command_names(parser)):
         from app.gui import run  # Qt is loaded only for the editor

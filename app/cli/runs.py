@@ -23,6 +23,8 @@ from app.engine.db.runs import (
     scenario_hash,
 )
 from app.engine.db.session import ENV_VAR, DatabaseError, open_database
+from app.engine.i18n import T, current_locale
+from app.engine.locale_format import format_number
 from app.engine.run_comparison import compare_runs, step_titles
 from app.engine.serialization import ScenarioFileError, load_scenario
 
@@ -32,35 +34,54 @@ EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 def add_parser(commands: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db", metavar="URL", help=f"database URL (default: ${ENV_VAR}, else the local file)"
+        "--db",
+        metavar="URL",
+        help=str(T("CLI", "database URL (default: ${env}, else the local file)", env=ENV_VAR)),
     )
     common.add_argument("--format", choices=("table", "json"), default="table")
     runs = commands.add_parser(
         "runs",
-        help="stored simulation runs: list, show, compare",
-        description="Simulation runs stored with `voronka simulate --save`. Exit status: 0 "
-        "done, 1 no such run, 2 a file or the database cannot be used.",
+        help=str(T("CLI", "stored simulation runs: list, show, compare")),
+        description=str(
+            T(
+                "CLI",
+                "Simulation runs stored with `voronka simulate --save`. Exit status: 0 done, "
+                "1 no such run, 2 a file or the database cannot be used.",
+            )
+        ),
     )
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", parents=[common], help="the stored runs, newest first")
-    listing.add_argument(
-        "file", type=Path, nargs="?", metavar="FILE", help="only the runs of this scenario"
+    listing = actions.add_parser(
+        "list", parents=[common], help=str(T("CLI", "the stored runs, newest first"))
     )
-    listing.add_argument("--limit", type=int, metavar="N", help="at most N runs")
+    listing.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        metavar="FILE",
+        help=str(T("CLI", "only the runs of this scenario")),
+    )
+    listing.add_argument("--limit", type=int, metavar="N", help=str(T("CLI", "at most N runs")))
     listing.set_defaults(run=run_list)
 
-    show = actions.add_parser("show", parents=[common], help="one run: inputs and results")
+    show = actions.add_parser(
+        "show", parents=[common], help=str(T("CLI", "one run: inputs and results"))
+    )
     show.add_argument("id", type=int, metavar="ID")
     show.set_defaults(run=run_show)
 
     compare = actions.add_parser(
-        "compare", parents=[common], help="two runs side by side (the second against the first)"
+        "compare",
+        parents=[common],
+        help=str(T("CLI", "two runs side by side (the second against the first)")),
     )
     compare.add_argument("first", type=int, metavar="ID1")
     compare.add_argument("second", type=int, metavar="ID2")
     compare.add_argument(
-        "--all", action="store_true", help="list every step, not only those that differ"
+        "--all",
+        action="store_true",
+        help=str(T("CLI", "list every step, not only those that differ")),
     )
     compare.set_defaults(run=run_compare)
 
@@ -71,7 +92,9 @@ def run_list(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(args.file).scenario
         except ScenarioFileError as error:
-            return _fail(f"{args.file}: cannot be read: {error}")
+            return _fail(
+                f"{args.file}: {T('CLI', 'cannot be read: {problem}', problem=str(error))}"
+            )
     try:
         engine = open_database(args.db)
         try:
@@ -81,7 +104,7 @@ def run_list(args: argparse.Namespace) -> int:
         finally:
             engine.dispose()
     except DatabaseError as error:
-        return _fail(f"database: {error}")
+        return _fail(str(T("CLI", "database: {problem}", problem=str(error))))
     current = scenario_hash(scenario) if scenario else None
     if args.format == "json":
         rows = [
@@ -93,36 +116,39 @@ def run_list(args: argparse.Namespace) -> int:
         ]
         _print_json(rows)
         return EXIT_OK
-    title = f"Runs of {scenario.name}" if scenario else "Stored runs"
-    table = Table(
-        title=f"{title} ({len(runs)})", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
-    )
+    if scenario is not None:
+        title = T("CLI", "Runs of {name} ({n})", name=scenario.name, n=len(runs))
+    else:
+        title = T("CLI", "Stored runs ({n})", n=len(runs))
+    table = Table(title=str(title), box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("id", justify="right", no_wrap=True, min_width=2)
-    table.add_column("saved", no_wrap=True, min_width=16)
-    for column in ("label", "scenario", "segment") if scenario is None else ("label", "segment"):
-        table.add_column(column, min_width=5, max_width=24, no_wrap=True, overflow="ellipsis")
-    table.add_column("days·seed·K", no_wrap=True, min_width=6)
-    for column in ("converted", "revenue"):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column(str(T("CLI", "saved")), no_wrap=True, min_width=16)
+    texts = [T("CLI", "label"), T("CLI", "scenario"), T("CLI", "segment")]
+    for column in texts if scenario is None else [texts[0], texts[2]]:
+        table.add_column(str(column), min_width=5, max_width=24, no_wrap=True, overflow="ellipsis")
+    table.add_column(str(T("CLI", "days·seed·K")), no_wrap=True, min_width=6)
+    for column in (T("CLI", "converted"), T("CLI", "revenue")):
+        table.add_column(str(column), justify="right", no_wrap=True, min_width=len(str(column)))
     for run in runs:
         table.add_row(*_list_row(run, current, with_scenario=scenario is None))
     if current:
-        table.caption = "* the scenario has changed since this run"
+        table.caption = str(T("CLI", "* the scenario has changed since this run"))
     Console().print(table)
     return EXIT_OK
 
 
 def _list_row(run: RunSummary, current: str | None, *, with_scenario: bool) -> list[str]:
+    locale = current_locale() or "en"
     changed = " *" if current and run.scenario_hash != current else ""
     return [
         str(run.id) + changed,
         run.created_at.strftime("%Y-%m-%d %H:%M"),
         escape(run.label or ""),
         *([escape(run.scenario_name)] if with_scenario else []),
-        escape(run.segment) or "everyone",
+        escape(run.segment) or str(T("CLI", "everyone")),
         f"{run.horizon_days}·{run.seed}·{run.replications}",
-        f"{run.converted:,} ({run.conversion_rate:.1%})",
-        f"{run.revenue:,.0f}",
+        f"{format_number(run.converted, locale)} ({run.conversion_rate:.1%})",
+        format_number(run.revenue, locale),
     ]
 
 
@@ -136,23 +162,30 @@ def run_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     summary = run.summary
     console = Console()
-    facts = Table(title=f"Run {summary.id}", show_header=False)
+    locale = current_locale() or "en"
+    facts = Table(title=str(T("CLI", "Run {id}", id=summary.id)), show_header=False)
     facts.add_column("input")
     facts.add_column("value", overflow="fold")
+    contacts = T(
+        "CLI",
+        "{n} (data version {version})",
+        n=format_number(summary.contacts, locale),
+        version=summary.data_version,
+    )
     for name, value in (
-        ("label", summary.label or "—"),
-        ("saved", summary.created_at.isoformat(sep=" ")),
-        ("scenario", f"{summary.scenario_name} ({summary.scenario_id})"),
-        ("scenario hash", summary.scenario_hash[:16]),
-        ("segment", summary.segment or "everyone"),
-        ("contacts", f"{summary.contacts:,} (data version {summary.data_version})"),
-        ("start", summary.start.isoformat(sep=" ") if summary.start else "—"),
-        ("horizon", f"{summary.horizon_days} days"),
-        ("seed", str(summary.seed)),
-        ("replications", str(summary.replications)),
-        ("assumptions", json.dumps(run.assumptions, ensure_ascii=False)),
+        (T("CLI", "label"), summary.label or "—"),
+        (T("CLI", "saved"), summary.created_at.isoformat(sep=" ")),
+        (T("CLI", "scenario"), f"{summary.scenario_name} ({summary.scenario_id})"),
+        (T("CLI", "scenario hash"), summary.scenario_hash[:16]),
+        (T("CLI", "segment"), summary.segment or T("CLI", "everyone")),
+        (T("CLI", "contacts"), contacts),
+        (T("CLI", "start"), summary.start.isoformat(sep=" ") if summary.start else "—"),
+        (T("CLI", "horizon, days"), summary.horizon_days),
+        (T("CLI", "seed"), summary.seed),
+        (T("CLI", "replications"), summary.replications),
+        (T("CLI", "assumptions"), json.dumps(run.assumptions, ensure_ascii=False)),
     ):
-        facts.add_row(name, escape(value))
+        facts.add_row(str(name), escape(str(value)))
     console.print(facts)
     print_result(console, run.results, step_titles(run.scenario))
     return EXIT_OK

@@ -37,8 +37,8 @@ from app.engine.expressions import (
     evaluate_columns,
     field_column,
 )
-from app.engine.memory import freed_memory_reused
 from app.engine.i18n import T
+from app.engine.memory import freed_memory_reused
 from app.engine.model import Node, Scenario
 from app.engine.validation import Severity, validate
 

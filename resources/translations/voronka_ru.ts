@@ -209,8 +209,232 @@
         <translation>база данных: {problem}</translation>
     </message>
     <message>
+        <source>Steps that differ ({shown} of {total})</source>
+        <translation>Шаги с различиями ({shown} из {total})</translation>
+    </message>
+    <message>
+        <source>converted</source>
+        <translation>конверсий</translation>
+    </message>
+    <message>
+        <source>conversion rate</source>
+        <translation>конверсия</translation>
+    </message>
+    <message>
+        <source>revenue</source>
+        <translation>выручка</translation>
+    </message>
+    <message>
+        <source>messages</source>
+        <translation>сообщений</translation>
+    </message>
+    <message>
+        <source>cost</source>
+        <translation>затраты</translation>
+    </message>
+    <message>
+        <source>conversions</source>
+        <translation>конверсий</translation>
+    </message>
+    <message>
+        <source>delivered</source>
+        <translation>доставлено</translation>
+    </message>
+    <message>
+        <source>unreachable</source>
+        <translation>недоступны</translation>
+    </message>
+    <message>
+        <source>scenario</source>
+        <translation>сценарий</translation>
+    </message>
+    <message>
+        <source>scenario content</source>
+        <translation>содержание сценария</translation>
+    </message>
+    <message>
+        <source>segment</source>
+        <translation>сегмент</translation>
+    </message>
+    <message>
+        <source>replications</source>
+        <translation>прогонов</translation>
+    </message>
+    <message>
+        <source>contact data version</source>
+        <translation>версия данных контактов</translation>
+    </message>
+    <message>
+        <source>seed</source>
+        <translation>зерно</translation>
+    </message>
+    <message>
+        <source>horizon, days</source>
+        <translation>период, дней</translation>
+    </message>
+    <message>
+        <source>start</source>
+        <translation>начало</translation>
+    </message>
+    <message>
+        <source>assumptions</source>
+        <translation>допущения</translation>
+    </message>
+    <message>
+        <source>run {id}</source>
+        <translation>прогон {id}</translation>
+    </message>
+    <message>
+        <source>Headline</source>
+        <translation>Главное</translation>
+    </message>
+    <message>
+        <source>figure</source>
+        <translation>показатель</translation>
+    </message>
+    <message>
+        <source>[2.5–97.5 % over replications]; * the ranges do not overlap</source>
+        <translation>[2,5–97,5 % по прогонам]; * диапазоны не пересекаются</translation>
+    </message>
+    <message>
+        <source>Funnel stages</source>
+        <translation>Этапы воронки</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>число</translation>
+    </message>
+    <message>
+        <source>change</source>
+        <translation>изменение</translation>
+    </message>
+    <message>
+        <source>change %</source>
+        <translation>изменение, %</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>входные данные</translation>
+    </message>
+    <message>
+        <source>Same inputs (scenario, segment, seed, horizon, start, assumptions).</source>
+        <translation>Входные данные одинаковы (сценарий, сегмент, зерно, период, начало, допущения).</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Каналы</translation>
+    </message>
+    <message>
+        <source>channel</source>
+        <translation>канал</translation>
+    </message>
+    <message>
+        <source>{points} pp</source>
+        <translation>{points} п. п.</translation>
+    </message>
+    <message>
+        <source>Inputs that differ</source>
+        <translation>Различия во входных данных</translation>
+    </message>
+    <message>
+        <source>{n} (data version {version})</source>
+        <translation>{n} (версия данных {version})</translation>
+    </message>
+    <message>
+        <source>Runs of {name} ({n})</source>
+        <translation>Прогоны «{name}» ({n})</translation>
+    </message>
+    <message>
+        <source>Stored runs ({n})</source>
+        <translation>Сохранённые прогоны ({n})</translation>
+    </message>
+    <message>
+        <source>label</source>
+        <translation>метка</translation>
+    </message>
+    <message>
+        <source>saved</source>
+        <translation>сохранён</translation>
+    </message>
+    <message>
+        <source>days·seed·K</source>
+        <translation>дни·зерно·K</translation>
+    </message>
+    <message>
+        <source>* the scenario has changed since this run</source>
+        <translation>* сценарий изменился после этого прогона</translation>
+    </message>
+    <message>
+        <source>scenario hash</source>
+        <translation>хеш сценария</translation>
+    </message>
+    <message>
+        <source>database URL (default: ${env}, else the local file)</source>
+        <translation>URL базы данных (по умолчанию: ${env}, иначе локальный файл)</translation>
+    </message>
+    <message>
+        <source>stored simulation runs: list, show, compare</source>
+        <translation>сохранённые прогоны симуляции: список, просмотр, сравнение</translation>
+    </message>
+    <message>
+        <source>Simulation runs stored with `voronka simulate --save`. Exit status: 0 done, 1 no such run, 2 a file or the database cannot be used.</source>
+        <translation>Прогоны симуляции, сохранённые командой `voronka simulate --save`. Код выхода: 0 — готово, 1 — такого прогона нет, 2 — файл или базу данных нельзя использовать.</translation>
+    </message>
+    <message>
+        <source>the stored runs, newest first</source>
+        <translation>сохранённые прогоны, новые сначала</translation>
+    </message>
+    <message>
+        <source>only the runs of this scenario</source>
+        <translation>только прогоны этого сценария</translation>
+    </message>
+    <message>
+        <source>at most N runs</source>
+        <translation>не больше N прогонов</translation>
+    </message>
+    <message>
+        <source>one run: inputs and results</source>
+        <translation>один прогон: входные данные и результаты</translation>
+    </message>
+    <message>
+        <source>two runs side by side (the second against the first)</source>
+        <translation>два прогона рядом (второй относительно первого)</translation>
+    </message>
+    <message>
+        <source>list every step, not only those that differ</source>
+        <translation>показать все шаги, а не только различающиеся</translation>
+    </message>
+    <message>
+        <source>everyone</source>
+        <translation>все</translation>
+    </message>
+    <message>
+        <source>Run {id}</source>
+        <translation>Прогон {id}</translation>
+    </message>
+    <message>
+        <source>store the run in the database (see `voronka runs`) and print its id</source>
+        <translation>сохранить прогон в базе данных (см. `voronka runs`) и вывести его номер</translation>
+    </message>
+    <message>
+        <source>a name for the stored run (with --save)</source>
+        <translation>название сохраняемого прогона (вместе с --save)</translation>
+    </message>
+    <message>
+        <source>Saved as run {id}.</source>
+        <translation>Сохранено как прогон {id}.</translation>
+    </message>
+    <message>
+        <source>--label names a stored run: add --save</source>
+        <translation>--label задаёт название сохраняемого прогона: добавьте --save</translation>
+    </message>
+    <message>
         <source>‘{setting}’: write NODE.KEY=PROBABILITY, e.g. wait_buy.happened=0.1</source>
         <translation>«{setting}»: пишите ШАГ.КЛЮЧ=ВЕРОЯТНОСТЬ, напр. wait_buy.happened=0.1</translation>
+    </message>
+    <message>
+        <source>Saving the run…</source>
+        <translation>Сохранение прогона…</translation>
     </message>
     <message>
         <source>error</source>
@@ -3094,6 +3318,21 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>Runs</name>
+    <message>
+        <source>the label is {length} characters long; at most {limit}</source>
+        <translation>метка длиной {length} символов; допустимо не больше {limit}</translation>
+    </message>
+    <message>
+        <source>the seed {seed} does not fit in 64 bits and cannot be stored</source>
+        <translation>зерно {seed} не помещается в 64 бита и не может быть сохранено</translation>
+    </message>
+    <message>
+        <source>there is no stored run {id}</source>
+        <translation>нет сохранённого прогона {id}</translation>
+    </message>
+</context>
+<context>
     <name>ScenarioSettingsForm</name>
     <message>
         <source>Untitled funnel</source>
@@ -3367,6 +3606,10 @@ Esc очищает фильтр.</translation>
     <message>
         <source>the horizon and the number of replications must be positive</source>
         <translation>период и число прогонов должны быть положительными</translation>
+    </message>
+    <message>
+        <source>a horizon of {days} days is too long (at most {limit})</source>
+        <translation>период {days} дн. слишком длинный (не больше {limit})</translation>
     </message>
     <message>
         <source>the scenario has errors and cannot be simulated:</source>

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine
 
 from app.engine.db.models import SimulationRun
 from app.engine.db.versioning import data_version
+from app.engine.i18n import T
 from app.engine.model import Scenario
 from app.engine.serialization import scenario_to_dict
 from app.engine.simulation import SimulationResult
@@ -134,9 +135,26 @@ def save_run(
     """Store a finished run in the database it read its contacts from; returns its id."""
     label = (label or "").strip() or None
     if label is not None and len(label) > LABEL_LENGTH:
-        raise RunError(f"the label is {len(label)} characters long; at most {LABEL_LENGTH}")
+        raise RunError(
+            str(
+                T(
+                    "Runs",
+                    "the label is {length} characters long; at most {limit}",
+                    length=len(label),
+                    limit=LABEL_LENGTH,
+                )
+            )
+        )
     if not _SEED_RANGE[0] <= request.seed <= _SEED_RANGE[1]:
-        raise RunError(f"the seed {request.seed} does not fit in 64 bits and cannot be stored")
+        raise RunError(
+            str(
+                T(
+                    "Runs",
+                    "the seed {seed} does not fit in 64 bits and cannot be stored",
+                    seed=request.seed,
+                )
+            )
+        )
     row = {
         "created_at": created_at or datetime.now().replace(microsecond=0),
         "label": label,
@@ -211,7 +229,7 @@ def load_run(bind: Engine | Connection, run_id: int) -> StoredRun:
     with _connection(bind) as connection:
         row = connection.execute(query).one_or_none()
     if row is None:
-        raise RunError(f"there is no stored run {run_id}")
+        raise RunError(str(T("Runs", "there is no stored run {id}", id=run_id)))
     return StoredRun(_summary(row), row.scenario, row.assumptions, row.results)
 
 
