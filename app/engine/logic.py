@@ -12,11 +12,9 @@ functions, calendar fields) is "unknown" and never narrows facts.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-import networkx as nx
 
 from app.engine import expressions as ex
 from app.engine.catalog import exit_text
@@ -121,13 +119,14 @@ def _meet(facts: Facts, var: str, domain: Domain, base: Domain) -> Facts | None:
 
 def join_facts(alternatives: Iterable[Facts]) -> Facts | None:
     """The facts that hold on every alternative (None when there is none). Facts are never
-    mutated, so a single alternative is returned as it is, not copied."""
+    mutated, so a single alternative is returned as it is, not copied, and so are equal
+    ones (paths into a step often bring the same facts)."""
     result: Facts | None = None
     for facts in alternatives:
-        if result is None or facts is result:
+        if result is None:
             result = facts
-            continue
-        result = {k: result[k].join(facts[k]) for k in result.keys() & facts.keys()}
+        elif facts is not result and facts != result:
+            result = {k: result[k].join(facts[k]) for k in result.keys() & facts.keys()}
     return result
 
 
@@ -171,7 +170,7 @@ class Reasoner:
 
     def assume(self, facts: Facts, expr: ex.Expr, truth: bool) -> list[Facts]:
         """Alternatives of facts under which `expr` has the value `truth` ([] = impossible)."""
-        if facts is TOP:  # entries and "on its own" checks: the same conditions recur
+        if not facts:  # nothing known (entries, "on its own" checks): conditions recur
             key = (id(expr), truth)
             cached = self._from_top.get(key)
             if cached is None:
@@ -307,14 +306,16 @@ _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 # --- over the graph ------------------------------------------------------------------------
 
+Conditions = list[tuple[str, ex.Expr | None]]  # (exit, condition sending contacts there)
 
-def _node_conditions(node: Any) -> list[tuple[str, ex.Expr | None]]:
+
+def _node_conditions(node: Any, exits: tuple[str, ...]) -> Conditions:
     """(exit, condition that sends a contact there) in evaluation order, for branching steps."""
     if node.type == "condition":
         return [("yes", _parse(node.params.get("condition")))]
     if node.type == "switch":
         cases = node.params.get("cases")
-        exits = node.exits  # a case without a usable id is no exit (V112 reports it)
+        # a case without a usable id is no exit (V112 reports it)
         return [
             (case["id"], _parse(case.get("condition")))
             for case in (cases if isinstance(cases, list) else [])
@@ -330,32 +331,35 @@ def _parse(text: object) -> ex.Expr | None:
     return None if isinstance(parsed, ex.ExpressionError) else parsed
 
 
-def exit_facts(reasoner: Reasoner, node: Any, facts: Facts) -> dict[str, list[Facts]]:
-    """Alternatives of facts on each exit of a node, given the facts on its input."""
-    if node.type in ("condition", "switch"):
-        out: dict[str, list[Facts]] = {}
-        remaining = [facts]
-        for exit_name, cond in _node_conditions(node):
-            # setdefault/extend: cases sharing an id (V112) all lead out of the same exit
-            if cond is None:
-                out.setdefault(exit_name, []).extend(remaining)
-                continue
-            out.setdefault(exit_name, []).extend(
-                r for f in remaining for r in reasoner.assume(f, cond, True)
-            )
-            remaining = reasoner._bounded(
-                [r for f in remaining for r in reasoner.assume(f, cond, False)]
-            )
-        out.setdefault("no" if node.type == "condition" else "else", []).extend(remaining)
-        return out
-    after = _after_node(node, facts)
-    return {exit_name: [after] for exit_name in node.exits}
+def exit_facts(
+    reasoner: Reasoner, node: Any, conditions: Conditions, facts: Facts
+) -> dict[str, list[Facts]]:
+    """Alternatives of facts on each exit of a condition or switch, given the facts on its
+    input and its `_node_conditions`."""
+    out: dict[str, list[Facts]] = {}
+    remaining = [facts]
+    for exit_name, cond in conditions:
+        # setdefault/extend: cases sharing an id (V112) all lead out of the same exit
+        if cond is None:
+            out.setdefault(exit_name, []).extend(remaining)
+            continue
+        out.setdefault(exit_name, []).extend(
+            r for f in remaining for r in reasoner.assume(f, cond, True)
+        )
+        remaining = reasoner._bounded(
+            [r for f in remaining for r in reasoner.assume(f, cond, False)]
+        )
+    out.setdefault("no" if node.type == "condition" else "else", []).extend(remaining)
+    return out
+
+
+_CHANGING = frozenset({"wait", "wait_event", "update"})  # the steps `_after_node` changes facts in
 
 
 def _after_node(node: Any, facts: Facts) -> Facts:
     """Facts a step itself changes: waits keep only stable fields, updates set tags."""
     if node.type in ("wait", "wait_event"):
-        return {k: v for k, v in facts.items() if k in STABLE_FIELDS}
+        return {k: v for k, v in facts.items() if k in STABLE_FIELDS} if facts else facts
     if node.type == "update":
         action, params = node.params.get("action"), node.params
         if not isinstance(action, str):
@@ -378,80 +382,154 @@ def entry_facts(reasoner: Reasoner, node: Any) -> list[Facts]:
     return reasoner.assume(TOP, cond, True) if cond is not None else [TOP]
 
 
-def branch_facts(ctx: Context, reasoner: Reasoner) -> dict[str, Facts]:
-    """Facts on the input of every reachable step: a worklist to a fixpoint, widened in loops.
-    Only variables some branching step tests are tracked: the rest cannot change a verdict."""
-    relevant = _tested_variables(ctx, reasoner)
-    if not relevant:
-        return dict.fromkeys(ctx.reachable, TOP)
-    rank = _topological_rank(ctx)
-    incoming: dict[str, dict[tuple[str, str], Facts]] = {}
-    facts: dict[str, Facts] = {}
-    visits: dict[str, int] = {}
-    work: list[tuple[int, str]] = []
-    queued: set[str] = set()
-    for entry in ctx.entries:
-        joined = join_facts(entry_facts(reasoner, ctx.flow[entry]))
-        if joined is not None:
-            facts[entry] = {k: v for k, v in joined.items() if k in relevant}
-            heapq.heappush(work, (rank[entry], entry))
-            queued.add(entry)
-    while work:
-        _, node_id = heapq.heappop(work)
-        queued.discard(node_id)
-        node = ctx.flow[node_id]
-        if node.type in ("condition", "switch"):
-            outs = {
-                x: join_facts(alts)
-                for x, alts in exit_facts(reasoner, node, facts[node_id]).items()
-            }
-        else:
-            after = _after_node(node, facts[node_id])
-            if after is not facts[node_id]:
-                after = {k: v for k, v in after.items() if k in relevant}
-            outs = dict.fromkeys(ctx.exits_of[node_id], after)
-        for exit_name, target in ctx.successors[node_id]:
-            out = outs.get(exit_name)
-            if out is None:
+class _Pass:
+    """One computation of the facts on every reachable step's input.
+
+    `exits_at` keeps what each condition and switch step sent out of each exit when it was
+    last worked out (with its final input facts), so the findings need not redo it."""
+
+    def __init__(self, ctx: Context, reasoner: Reasoner, conditions: dict[str, Conditions]):
+        self.ctx, self.reasoner, self.conditions = ctx, reasoner, conditions
+        self.relevant = _tested_variables(reasoner, conditions)
+        self.exits_at: dict[str, dict[str, list[Facts]]] = {}
+        # Blocks of a large funnel repeat: the same conditions meet the same facts again.
+        self._branched: dict[Hashable, tuple[dict[str, list[Facts]], dict[str, Facts | None]]]
+        self._branched = {}
+
+    def facts(self) -> dict[str, Facts]:
+        """Facts on the input of every reachable step. Only variables some branching step
+        tests are tracked: the rest cannot change a verdict."""
+        if not self.relevant:
+            return dict.fromkeys(self.ctx.reachable, TOP)
+        if self.ctx.acyclic and not self.ctx.twin_edges:
+            return self.in_one_pass()
+        return self.to_fixpoint()
+
+    def start(self) -> dict[str, Facts]:
+        """Facts on leaving each entry that lets anybody in."""
+        start: dict[str, Facts] = {}
+        by_condition: dict[str, Facts | None] = {}  # entries share a handful of conditions
+        for entry in self.ctx.entries:
+            node = self.ctx.flow[entry]
+            text = node.params.get("condition")
+            key = text if isinstance(text, str) else ""  # not text: no condition
+            if key not in by_condition:
+                joined = join_facts(entry_facts(self.reasoner, node))
+                by_condition[key] = None if joined is None else self.keep_relevant(joined)
+            if (facts := by_condition[key]) is not None:
+                start[entry] = facts
+        return start
+
+    def keep_relevant(self, facts: Facts) -> Facts:
+        relevant = self.relevant
+        return {k: v for k, v in facts.items() if k in relevant}
+
+    def outs(self, node_id: str, facts: Facts) -> dict[str, Facts | None]:
+        """The facts leaving by each exit (None: nobody takes it)."""
+        node = self.ctx.flow[node_id]
+        conditions = self.conditions.get(node_id)
+        if conditions is None:
+            return dict.fromkeys(self.ctx.exits_of[node_id], self.after(node, facts))
+        key = (node.type, *((x, id(c)) for x, c in conditions), frozenset(facts.items()))
+        known = self._branched.get(key)
+        if known is None:
+            exits = exit_facts(self.reasoner, node, conditions, facts)
+            outs = {x: join_facts(alternatives) for x, alternatives in exits.items()}
+            known = self._branched[key] = (exits, outs)
+        self.exits_at[node_id] = known[0]
+        return known[1]
+
+    def after(self, node: Any, facts: Facts) -> Facts:
+        """The facts leaving a step that does not branch (the same by every exit). Only an
+        update can add a variable no condition tests; a wait only drops some."""
+        after = _after_node(node, facts)
+        return self.keep_relevant(after) if after is not facts and node.type == "update" else after
+
+    def in_one_pass(self) -> dict[str, Facts]:
+        """Without loops: each step once, in reverse post-order, so after all the steps that
+        lead to it: the arrivals, joins and widening of `to_fixpoint` in the same order,
+        without its queue. (Twin connections, two from one exit to one step, arrive once
+        there but twice here: `facts` leaves them to the worklist.)"""
+        successors, conditions = self.ctx.successors, self.conditions
+        changing = {node.id for node in self.ctx.nodes_of(*_CHANGING)}
+        facts: dict[str, Facts] = {}
+        start = self.start()
+        arrivals: dict[str, list[Facts]] = {}
+        for node_id in self.ctx.reachable_in_order:
+            here = start.get(node_id)
+            if here is None:
+                inputs = arrivals.pop(node_id, None)
+                if inputs is None:
+                    continue  # every way in is a branch never taken
+                if len(inputs) == 1:
+                    here = inputs[0]
+                elif len(inputs) > MAX_VISITS:
+                    here = TOP
+                else:
+                    here = join_facts(inputs) or TOP
+            facts[node_id] = here
+            if node_id in conditions:
+                outs = self.outs(node_id, here)
+                for exit_name, target in successors[node_id]:
+                    out = outs.get(exit_name)
+                    if out is not None:
+                        arrivals.setdefault(target, []).append(out)
                 continue
-            arriving = incoming.setdefault(target, {})
-            arriving[(node_id, exit_name)] = out
-            visits[target] = visits.get(target, 0) + 1
-            merged = out if len(arriving) == 1 else join_facts(arriving.values()) or TOP
-            if visits[target] > MAX_VISITS:
-                merged = TOP  # widen: a loop keeps changing facts, assume nothing
-            before = facts.get(target)
-            if (before is None or (before is not merged and before != merged)) and (
-                target not in queued
-            ):
-                heapq.heappush(work, (rank[target], target))
-                queued.add(target)
-            facts[target] = merged
-    return facts
+            after = self.after(self.ctx.flow[node_id], here) if node_id in changing else here
+            for _, target in successors[node_id]:
+                arrivals.setdefault(target, []).append(after)
+        return facts
+
+    def to_fixpoint(self) -> dict[str, Facts]:
+        """A worklist in reverse post-order to a fixpoint; a step whose facts keep changing
+        (a loop) is widened to "nothing known" after MAX_VISITS arrivals."""
+        ctx = self.ctx
+        rank = ctx.rank
+        incoming: dict[str, dict[tuple[str, str], Facts]] = {}
+        facts = self.start()
+        visits: dict[str, int] = {}
+        work = [(rank[entry], entry) for entry in facts]
+        heapq.heapify(work)
+        queued = set(facts)
+        while work:
+            _, node_id = heapq.heappop(work)
+            queued.discard(node_id)
+            outs = self.outs(node_id, facts[node_id])
+            for exit_name, target in ctx.successors[node_id]:
+                out = outs.get(exit_name)
+                if out is None:
+                    continue
+                arriving = incoming.setdefault(target, {})
+                arriving[(node_id, exit_name)] = out
+                visits[target] = visits.get(target, 0) + 1
+                merged = out if len(arriving) == 1 else join_facts(arriving.values()) or TOP
+                if visits[target] > MAX_VISITS:
+                    merged = TOP  # widen: a loop keeps changing facts, assume nothing
+                before = facts.get(target)
+                if (before is None or (before is not merged and before != merged)) and (
+                    target not in queued
+                ):
+                    heapq.heappush(work, (rank[target], target))
+                    queued.add(target)
+                facts[target] = merged
+        return facts
 
 
-def _tested_variables(ctx: Context, reasoner: Reasoner) -> set[str]:
-    """Variables the conditions of condition and switch steps test."""
+def _tested_variables(reasoner: Reasoner, conditions: dict[str, Conditions]) -> set[str]:
+    """Variables the conditions of condition and switch steps test (each distinct parsed
+    condition walked once: a large funnel repeats a few conditions many times)."""
     tested: set[str] = set()
-    for node in ctx.flow.values():
-        for _, cond in _node_conditions(node):
-            if cond is None:
+    walked: set[int] = set()
+    for branches in conditions.values():
+        for _, cond in branches:
+            if cond is None or id(cond) in walked:
                 continue
+            walked.add(id(cond))  # the tree lives in `conditions`, so its id stays its own
             for sub in ex.walk(cond):
                 atom = reasoner.atom(sub)
                 if atom is not None:
                     tested.add(atom.var)
     return tested
-
-
-def _topological_rank(ctx: Context) -> dict[str, int]:
-    """Reverse post-order from the entries: in an acyclic funnel every step is processed once,
-    after all the steps that lead to it."""
-    if not ctx.entries:
-        return {}
-    order = list(nx.dfs_postorder_nodes(ctx.graph, ctx.source))
-    order.reverse()
-    return {node_id: index for index, node_id in enumerate(order)}
 
 
 @dataclass(frozen=True)
@@ -467,11 +545,16 @@ class Finding:
 def logic_findings(ctx: Context) -> list[Finding]:
     """Branches no contact arriving at a step can take, and overlapping switch cases."""
     reasoner = Reasoner(ctx.schema)
-    facts = branch_facts(ctx, reasoner)
-    return list(_findings(ctx, reasoner, facts))
+    conditions = {
+        node.id: _node_conditions(node, ctx.exits_of[node.id])
+        for node in ctx.nodes_of("condition", "switch")
+    }
+    run = _Pass(ctx, reasoner, conditions)
+    return list(_findings(run, run.facts()))
 
 
-def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iterator[Finding]:
+def _findings(run: _Pass, facts: dict[str, Facts]) -> Iterator[Finding]:
+    ctx, reasoner = run.ctx, run.reasoner
     for entry in ctx.entries:
         node = ctx.flow[entry]
         if not entry_facts(reasoner, node):
@@ -485,17 +568,19 @@ def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iter
                     step=node.display_title,
                 ),
             )
-    for node_id, node in ctx.flow.items():
-        if node.type not in ("condition", "switch") or node_id not in facts:
+    for node_id, branches in run.conditions.items():
+        if node_id not in facts:
             continue
-        title = node.display_title
-        here = exit_facts(reasoner, node, facts[node_id])
+        node = ctx.flow[node_id]
+        here = run.exits_at.get(node_id)
+        if here is None:
+            here = exit_facts(reasoner, node, branches, facts[node_id])
         for exit_name, alternatives in here.items():
             if alternatives:
                 continue
             code = "V401"
             why = T("V401", "the conditions contacts passed before already rule it out")
-            if not exit_facts(reasoner, node, TOP).get(exit_name):
+            if not exit_facts(reasoner, node, branches, TOP).get(exit_name):
                 code = "V402"
                 why = T("V402", "its condition can never lead there, for any contact")
                 if node.type == "condition" and exit_name == "yes":
@@ -506,17 +591,18 @@ def _findings(ctx: Context, reasoner: Reasoner, facts: dict[str, Facts]) -> Iter
                 "Words",
                 "The *{exit}* exit of ‘{step}’ is never taken: {why}",
                 exit=exit_text(exit_name),
-                step=title,
+                step=node.display_title,
                 why=why,
             )
             yield Finding(code, node_id, exit_name, text)
-        yield from _overlaps(reasoner, node, facts[node_id])
+        if node.type == "switch":
+            yield from _overlaps(reasoner, node, branches, facts[node_id])
 
 
-def _overlaps(reasoner: Reasoner, node: Any, facts: Facts) -> Iterator[Finding]:
-    if node.type != "switch":
-        return
-    cases = [(i, c) for i, c in _node_conditions(node) if c is not None]
+def _overlaps(
+    reasoner: Reasoner, node: Any, branches: Conditions, facts: Facts
+) -> Iterator[Finding]:
+    cases = [(i, c) for i, c in branches if c is not None]
     for index, (later_id, later) in enumerate(cases):
         for earlier_id, earlier in cases[:index]:
             if earlier_id == later_id:

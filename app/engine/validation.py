@@ -2,15 +2,16 @@
 
 Rules are small functions registered with a stable code; each yields `Problem`s that name the
 node and exit they concern in words a marketer understands. Graph work is done once per call
-on a networkx graph with one virtual source (all entries) and one virtual sink (all exits), so
-reachability costs one search whatever the number of entries and exits.
+on a networkx graph with one virtual source before all entries: one depth-first search gives
+reachability whatever the number of entries, an order in which each step follows the steps
+leading to it, and a linear check for loops, so the rest is mostly single passes.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -20,7 +21,9 @@ import networkx as nx
 
 from app.engine import expressions, templates
 from app.engine.catalog import (
+    CATALOG,
     MESSAGE_TYPES,
+    NODE_TYPES,
     WAIT_TYPES,
     NodeType,
     ParamKind,
@@ -93,7 +96,6 @@ class Rule:
 RULES: list[Rule] = []
 
 _SOURCE = ("__entries__",)
-_SINK = ("__exits__",)
 
 
 def rule(code: str, severity: Severity, title: str) -> Callable:
@@ -108,7 +110,10 @@ def rule(code: str, severity: Severity, title: str) -> Callable:
 
 @dataclass
 class Context:
-    """What the rules share: the scenario, the schema and graph facts computed once."""
+    """What the rules share: the scenario, the schema and graph facts computed once.
+
+    A large funnel makes every per-step cost count (the editor validates after each edit), so
+    catalog entries, exits and steps by type are looked up once here, not in each rule."""
 
     scenario: Scenario
     schema: ContactSchema = DEFAULT_SCHEMA
@@ -125,40 +130,80 @@ class Context:
         return Problem(code, severity or _SEVERITY[code], message, node, exit, edge)
 
     @cached_property
-    def flow(self) -> dict[str, Node]:
-        return {n.id: n for n in self.scenario.flow_nodes()}
-
-    source = _SOURCE  # the virtual node before every entry, for searches from all entries
-
-    @cached_property
     def specs(self) -> dict[str, NodeType | None]:
-        """Each flow step's catalog entry, looked up once."""
-        return {n: node.spec for n, node in self.flow.items()}
+        """Every node's catalog entry (None for a type this version does not know)."""
+        find = CATALOG.get  # what Node.spec does, without a property and a call per node
+        return {n: find(node.type) for n, node in self.scenario.nodes.items()}
 
     @cached_property
-    def param_values(self) -> list[tuple[Node, ParamSpec, Any]]:
-        """(step, parameter spec, value) for every parameter of every known flow step."""
-        return [
-            (node, param, node.params.get(param.name))
-            for node_id, node in self.flow.items()
-            if (spec := self.specs[node_id]) is not None
-            for param in spec.params
-        ]
+    def flow(self) -> dict[str, Node]:
+        """The steps that take part in the flow (notes and frames left out)."""
+        nodes = self.scenario.nodes
+        return {n: node for n, node in nodes.items() if node.type not in _ANNOTATION_TYPES}
+
+    @cached_property
+    def of_type(self) -> dict[str, list[Node]]:
+        """Flow steps by type, each list in file order."""
+        index: dict[str, list[Node]] = {}
+        for node in self.flow.values():
+            index.setdefault(node.type, []).append(node)
+        return index
+
+    def nodes_of(self, *types: str) -> list[Node]:
+        """Flow steps of the given types (grouped by type; rules report per step, and
+        `validate` sorts by step, so the grouping never shows)."""
+        index = self.of_type
+        if len(types) == 1:
+            return index.get(types[0], [])
+        return [node for t in types for node in index.get(t, ())]
+
+    def params_of(self, *kinds: ParamKind) -> list[tuple[Node, ParamSpec, Any]]:
+        """(step, parameter spec, value) for every parameter of these kinds that has a value
+        (not missing, not null) of the known flow steps: by type like `nodes_of`, each
+        step's in declaration order."""
+        found = []
+        for type_name, nodes in self.of_type.items():
+            spec = CATALOG.get(type_name)
+            params = [p for p in spec.params if p.kind in kinds] if spec is not None else []
+            if not params:
+                continue
+            for node in nodes:
+                values = node.params
+                for param in params:
+                    if (value := values.get(param.name)) is not None:
+                        found.append((node, param, value))
+        return found
 
     @cached_property
     def exits_of(self) -> dict[str, tuple[str, ...]]:
-        """Each flow step's exits, worked out once (switch and split derive them from params)."""
-        return {n: node.exits for n, node in self.flow.items()}
+        """Every node's exits, worked out once (switch and split derive them from params)."""
+        specs, exits = self.specs, {}
+        for n, node in self.scenario.nodes.items():
+            spec = specs[n]
+            if spec is None:
+                exits[n] = node.placeholder_exits
+            elif spec.exits_from_params is None:
+                exits[n] = spec.exits
+            else:
+                exits[n] = spec.exits_from_params(node.params)
+        return exits
+
+    @cached_property
+    def without_input(self) -> set[str]:
+        """Nodes no connection may enter: entries, notes and frames."""
+        return {n for n, spec in self.specs.items() if spec is not None and not spec.has_input}
 
     @cached_property
     def valid_edges(self) -> list[Edge]:
         """Edges between existing flow nodes from an exit the source really has."""
-        exits = self.exits_of
-        with_input = {n for n, node in self.flow.items() if node.has_input}
+        flow, exits, closed = self.flow, self.exits_of, self.without_input
         return [
             e
             for e in self.scenario.edges
-            if e.source in exits and e.target in with_input and e.exit in exits[e.source]
+            if e.source in flow
+            and e.target in flow
+            and e.target not in closed
+            and e.exit in exits[e.source]
         ]
 
     @cached_property
@@ -174,47 +219,126 @@ class Context:
         """Every edge of the file (valid or not) by the exit it leaves."""
         index: dict[tuple[str, str], list[Edge]] = {}
         for edge in self.scenario.edges:
-            index.setdefault((edge.source, edge.exit), []).append(edge)
+            key = (edge.source, edge.exit)
+            if key in index:
+                index[key].append(edge)
+            else:
+                index[key] = [edge]
         return index
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
-        """The flow as a networkx graph, with a virtual source before every entry and a virtual
-        sink after every exit: reachability is then one search, whatever their number."""
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self.flow)
-        graph.add_edges_from((e.source, e.target) for e in self.valid_edges)
-        graph.add_edges_from((_SOURCE, e) for e in self.entries)
-        graph.add_edges_from((x, _SINK) for x in self.exits)
-        return graph
+    def twin_edges(self) -> bool:
+        """Some exit has two connections to the same step (a V103 error)."""
+        return any(
+            len(edges) > 1 and len({e.target for e in edges}) < len(edges)
+            for edges in self.edges_by_exit.values()
+        )
 
     @cached_property
     def entries(self) -> list[str]:
-        return [n.id for n in self.flow.values() if n.is_entry]
+        """Entry steps in file order (the search from the source visits them in this order)."""
+        return [n for n, node in self.flow.items() if node.type in _ENTRY_TYPES]
 
     @cached_property
     def exits(self) -> list[str]:
-        return [n.id for n in self.flow.values() if n.type == "exit"]
+        return [n.id for n in self.nodes_of("exit")]
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The flow as a networkx graph, with a virtual source before every entry: reachability
+        is then one search, whatever their number. The source is the graph's first node, so a
+        search over the whole graph starts there."""
+        graph = nx.DiGraph()
+        graph.add_node(_SOURCE)
+        graph.add_nodes_from(self.flow)
+        graph.add_edges_from([(e.source, e.target) for e in self.valid_edges])
+        graph.add_edges_from([(_SOURCE, n) for n in self.entries])
+        return graph
+
+    source = _SOURCE  # the virtual node before every entry
+
+    @cached_property
+    def postorder(self) -> list[Hashable]:
+        """Every graph node in post-order of one depth-first search of the whole graph. It
+        starts at the source, so the steps an entry leads to come first, up to the source."""
+        return list(nx.dfs_postorder_nodes(self.graph))
+
+    @cached_property
+    def rank(self) -> dict[Hashable, int]:
+        """Each graph node's place in reverse post-order: in a funnel without loops every step
+        comes after all the steps that lead to it."""
+        order = self.postorder
+        last = len(order) - 1
+        return {node: last - index for index, node in enumerate(order)}
+
+    @cached_property
+    def reachable_in_order(self) -> list[str]:
+        """Steps some entry leads to (the search's first tree) in reverse post-order."""
+        order = self.postorder
+        first_tree = order[: order.index(_SOURCE)]
+        first_tree.reverse()
+        return first_tree  # type: ignore[return-value]  # steps only: the source ends the tree
 
     @cached_property
     def reachable(self) -> set[str]:
         """Nodes some entry leads to (entries included)."""
-        return nx.descendants(self.graph, _SOURCE) - {_SINK} if self.entries else set()
+        return set(self.reachable_in_order)
 
     @cached_property
     def leads_to_exit(self) -> set[str]:
-        return nx.ancestors(self.graph, _SINK) - {_SOURCE} if self.exits else set()
+        """Nodes from which some exit can be reached (exits included)."""
+        if not self.acyclic:  # one search back from all exits at once
+            back = self.graph.reverse(copy=False)
+            return set().union(*nx.bfs_layers(back, self.exits)) - {_SOURCE}
+        # Without loops, post-order puts every step after all the steps it leads to.
+        leads, successors = set(self.exits), self.successors
+        for node in self.postorder:
+            if node not in leads:
+                for _, target in successors.get(node, ()):
+                    if target in leads:
+                        leads.add(node)
+                        break
+        return leads
+
+    @cached_property
+    def acyclic(self) -> bool:
+        """No loop at all: then every connection goes forward in reverse post-order (a loop
+        needs a connection back to a step the search had not finished), a linear check."""
+        rank = self.rank
+        return all(rank[e.source] < rank[e.target] for e in self.valid_edges)
+
+    @cached_property
+    def loops(self) -> list[set[str]]:
+        """Strongly connected parts holding a loop (several steps, or a step connected to
+        itself); worked out only when the linear check found some loop."""
+        if self.acyclic:
+            return []
+        graph = self.graph
+        return [
+            part
+            for part in nx.strongly_connected_components(graph)
+            if len(part) > 1 or graph.has_edge(only := next(iter(part)), only)
+        ]
+
+    @cached_property
+    def in_loop(self) -> set[str]:
+        return {n for part in self.loops for n in part}
 
     @cached_property
     def logic(self) -> list[Finding]:
         return logic_findings(self)
 
 
+_ANNOTATION_TYPES = frozenset(t.type for t in NODE_TYPES if t.is_annotation)
+_ENTRY_TYPES = frozenset(t.type for t in NODE_TYPES if t.is_entry)
+
+
 def validate(scenario: Scenario, contact_schema: ContactSchema = DEFAULT_SCHEMA) -> list[Problem]:
     """All problems, errors first, then by node id and code: a stable order for the UI and CI."""
-    context = Context(scenario, contact_schema)
     with cycle_collector_paused():
+        context = Context(scenario, contact_schema)
         problems = [p for r in RULES for p in r.check(context)]
+        del context  # freed now, so the collector, once back, does not scan all it made
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(problems, key=lambda p: (rank[p.severity], p.node or "", p.code, p.exit or ""))
 
@@ -286,10 +410,10 @@ def _no_entry(ctx: Context) -> Iterator[Problem]:
 
 @rule("V102", Severity.ERROR, "An exit has no connection")
 def _dangling_exit(ctx: Context) -> Iterator[Problem]:
-    connected = ctx.edges_by_exit.keys()
-    for node in ctx.flow.values():
-        for exit_name in node.exits:
-            if (node.id, exit_name) in connected:
+    connected, exits_of = ctx.edges_by_exit.keys(), ctx.exits_of
+    for node_id, node in ctx.flow.items():
+        for exit_name in exits_of[node_id]:
+            if (node_id, exit_name) in connected:
                 continue
             if node.type == "switch" and exit_name == "else":
                 continue  # V110 says it in the switch's terms
@@ -309,12 +433,9 @@ def _dangling_exit(ctx: Context) -> Iterator[Problem]:
 
 @rule("V103", Severity.ERROR, "Two connections leave one exit")
 def _fan_out(ctx: Context) -> Iterator[Problem]:
-    seen: dict[tuple[str, str], int] = {}
-    for edge in ctx.scenario.edges:
-        seen[(edge.source, edge.exit)] = seen.get((edge.source, edge.exit), 0) + 1
-    for (source, exit_name), count in seen.items():
-        if count > 1 and source in ctx.scenario.nodes:
-            node = ctx.scenario.nodes[source]
+    for (source, exit_name), edges in ctx.edges_by_exit.items():
+        if len(edges) > 1 and source in ctx.scenario.nodes:
+            node, count = ctx.scenario.nodes[source], len(edges)
             yield ctx.problem(
                 "V103",
                 T(
@@ -326,15 +447,16 @@ def _fan_out(ctx: Context) -> Iterator[Problem]:
                     step=_q(node),
                 ),
                 source,
-                exit_name if exit_name in node.exits else None,  # else V106 names the exit
+                exit_name if exit_name in ctx.exits_of[source] else None,  # else V106 names it
             )
 
 
 @rule("V104", Severity.ERROR, "A connection leads into an entry or a note")
 def _edge_into_entry(ctx: Context) -> Iterator[Problem]:
+    closed = ctx.without_input
     for edge in ctx.scenario.edges:
-        target = ctx.scenario.nodes.get(edge.target)
-        if target is not None and not target.has_input:
+        if edge.target in closed:
+            target = ctx.scenario.nodes[edge.target]
             if target.is_entry:
                 text = T(
                     "V104",
@@ -358,7 +480,9 @@ def _edge_into_entry(ctx: Context) -> Iterator[Problem]:
 def _edge_missing_node(ctx: Context) -> Iterator[Problem]:
     nodes = ctx.scenario.nodes
     for edge in ctx.scenario.edges:
-        source = nodes.get(edge.source)
+        if edge.source in nodes and edge.target in nodes:
+            continue
+        source_exits = ctx.exits_of.get(edge.source)
         for end in (edge.source, edge.target):
             if end not in nodes:
                 yield ctx.problem(
@@ -372,18 +496,20 @@ def _edge_missing_node(ctx: Context) -> Iterator[Problem]:
                         target=edge.target,
                         missing=end,
                     ),
-                    edge.source if source is not None else None,
-                    edge.exit if source is not None and edge.exit in source.exits else None,
+                    edge.source if source_exits is not None else None,
+                    edge.exit if source_exits is not None and edge.exit in source_exits else None,
                     edge=edge,
                 )
 
 
 @rule("V106", Severity.ERROR, "A connection leaves from an exit the step does not have")
 def _edge_missing_exit(ctx: Context) -> Iterator[Problem]:
+    exits_of = ctx.exits_of
     for edge in ctx.scenario.edges:
-        source = ctx.scenario.nodes.get(edge.source)
-        if source is not None and edge.exit not in source.exits:
-            exits = ", ".join(source.exits) or T("Words", "none")
+        source_exits = exits_of.get(edge.source)
+        if source_exits is not None and edge.exit not in source_exits:
+            source = ctx.scenario.nodes[edge.source]
+            exits = ", ".join(source_exits) or T("Words", "none")
             yield ctx.problem(
                 "V106",
                 T(
@@ -403,8 +529,9 @@ def _edge_missing_exit(ctx: Context) -> Iterator[Problem]:
 def _unreachable(ctx: Context) -> Iterator[Problem]:
     if not ctx.entries:
         return
-    for node in ctx.flow.values():
-        if node.id not in ctx.reachable:
+    reachable = ctx.reachable
+    for node_id, node in ctx.flow.items():
+        if node_id not in reachable:
             yield ctx.problem(
                 "V107",
                 T(
@@ -412,19 +539,19 @@ def _unreachable(ctx: Context) -> Iterator[Problem]:
                     "No contact can reach {step}: no path from an entry leads to it",
                     step=_q(node),
                 ),
-                node.id,
+                node_id,
             )
 
 
 @rule("V108", Severity.ERROR, "Contacts can never leave: no Exit can be reached")
 def _trap(ctx: Context) -> Iterator[Problem]:
-    connected = ctx.edges_by_exit.keys()
-    for node in ctx.flow.values():
-        if node.type == "exit" or node.id in ctx.leads_to_exit:
+    connected, leads_to_exit, exits_of = ctx.edges_by_exit.keys(), ctx.leads_to_exit, ctx.exits_of
+    for node_id, node in ctx.flow.items():
+        if node_id in leads_to_exit or node.type == "exit":
             continue
-        if any((node.id, x) not in connected for x in node.exits):
+        if any((node_id, x) not in connected for x in exits_of[node_id]):
             continue  # the dangling exit (V102) is the cause to fix
-        if _in_cycle(ctx.graph, node.id):
+        if node_id in ctx.in_loop:
             text = T(
                 "V108",
                 "Contacts who reach {step} can never leave: no path from it leads to an Exit "
@@ -437,19 +564,13 @@ def _trap(ctx: Context) -> Iterator[Problem]:
                 "Contacts who reach {step} can never leave: no path from it leads to an Exit",
                 step=_q(node),
             )
-        yield ctx.problem("V108", text, node.id)
-
-
-def _in_cycle(graph: nx.DiGraph, node_id: str) -> bool:
-    return graph.has_edge(node_id, node_id) or any(
-        nx.has_path(graph, successor, node_id) for successor in graph.successors(node_id)
-    )
+        yield ctx.problem("V108", text, node_id)
 
 
 @rule("V109", Severity.ERROR, "A loop has no wait in it")
 def _instant_loop(ctx: Context) -> Iterator[Problem]:
-    waits = {n.id for n in ctx.flow.values() if n.type in WAIT_TYPES}
-    for component in _waitless_cycles(ctx.graph, waits):
+    waits = {n.id for n in ctx.nodes_of(*WAIT_TYPES)}
+    for component in _waitless_cycles(ctx.graph, ctx.loops, waits):
         names = sorted(component)
         titles = ", ".join(str(_q(ctx.flow[n])) for n in names[:4])
         titles += "…" if len(names) > 4 else ""
@@ -465,13 +586,14 @@ def _instant_loop(ctx: Context) -> Iterator[Problem]:
         )
 
 
-def _waitless_cycles(graph: nx.DiGraph, waits: set[str]) -> Iterator[set[str]]:
+def _waitless_cycles(
+    graph: nx.DiGraph, loops: list[set[str]], waits: set[str]
+) -> Iterator[set[str]]:
     """Strongly connected parts left once waits are removed; only loops are re-examined, so
     the large acyclic rest of a funnel is never copied."""
-    for component in nx.strongly_connected_components(graph):
+    for component in loops:
         if len(component) == 1:
-            (only,) = component
-            if graph.has_edge(only, only) and only not in waits:
+            if not component & waits:  # a step connected to itself
                 yield component
             continue
         inner = graph.subgraph(component - waits)
@@ -483,8 +605,8 @@ def _waitless_cycles(graph: nx.DiGraph, waits: set[str]) -> Iterator[set[str]]:
 @rule("V110", Severity.ERROR, "A switch has no ‘else’ connection")
 def _switch_else(ctx: Context) -> Iterator[Problem]:
     connected = ctx.edges_by_exit.keys()
-    for node in ctx.flow.values():
-        if node.type == "switch" and (node.id, "else") not in connected:
+    for node in ctx.nodes_of("switch"):
+        if (node.id, "else") not in connected:
             yield ctx.problem(
                 "V110",
                 T(
@@ -501,9 +623,7 @@ def _switch_else(ctx: Context) -> Iterator[Problem]:
 
 @rule("V111", Severity.ERROR, "A/B split weights are wrong")
 def _split_weights(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type != "split":
-            continue
+    for node in ctx.nodes_of("split"):
         variants = node.params.get("variants")
         if not isinstance(variants, list) or len(variants) < 2:
             yield ctx.problem(
@@ -529,7 +649,7 @@ def _split_weights(ctx: Context) -> Iterator[Problem]:
                         weight=repr(raw),
                     ),
                     node.id,
-                    label if label in node.exits else None,
+                    label if label in ctx.exits_of[node.id] else None,
                 )
                 continue
             total += weight
@@ -548,10 +668,8 @@ def _split_weights(ctx: Context) -> Iterator[Problem]:
 
 @rule("V112", Severity.ERROR, "Switch cases or split variants have missing or repeated ids")
 def _item_ids(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        key = {"switch": "cases", "split": "variants"}.get(node.type)
-        if key is None:
-            continue
+    for node in ctx.nodes_of("switch", "split"):
+        key = "cases" if node.type == "switch" else "variants"
         items = node.params.get(key)
         if not isinstance(items, list):
             if key == "cases":
@@ -601,8 +719,8 @@ def _item_ids(ctx: Context) -> Iterator[Problem]:
 
 @rule("V113", Severity.ERROR, "Wait for event has no timeout")
 def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type == "wait_event" and not node.params.get("timeout"):
+    for node in ctx.nodes_of("wait_event"):
+        if not node.params.get("timeout"):
             yield ctx.problem(
                 "V113",
                 T(
@@ -617,15 +735,16 @@ def _wait_event_timeout(ctx: Context) -> Iterator[Problem]:
 
 @rule("V114", Severity.ERROR, "A duration or time cannot be read")
 def _durations(ctx: Context) -> Iterator[Problem]:
-    for node, param, value in ctx.param_values:
-        if param.kind is ParamKind.DURATION and value not in (None, ""):
+    for node, param, value in ctx.params_of(ParamKind.DURATION, ParamKind.TIME):
+        if value == "":
+            continue
+        if param.kind is ParamKind.DURATION:
             if node.type == "wait" and node.params.get("mode") == "window":
                 continue
-            try:
-                parse_duration(value)
-            except DurationError as error:
-                yield ctx.problem("V114", _where(node, param, error.text), node.id)
-        if param.kind is ParamKind.TIME and value not in (None, "") and not _is_time(value):
+            seconds = _duration(value)
+            if isinstance(seconds, DurationError):
+                yield ctx.problem("V114", _where(node, param, seconds.text), node.id)
+        elif not _is_time(value):
             yield ctx.problem(
                 "V114",
                 _where(
@@ -636,14 +755,30 @@ def _durations(ctx: Context) -> Iterator[Problem]:
                 node.id,
             )
     cap = ctx.scenario.settings.frequency_cap
-    if cap is not None:
-        try:
-            parse_duration(cap.per)
-        except DurationError as error:
-            yield ctx.problem(
-                "V114",
-                T("V114", "Scenario settings, frequency cap period: {error}", error=error.text),
-            )
+    if cap is not None and isinstance(error := _duration(cap.per), DurationError):
+        yield ctx.problem(
+            "V114",
+            T("V114", "Scenario settings, frequency cap period: {error}", error=error.text),
+        )
+
+
+@lru_cache(maxsize=1024)
+def _parsed_duration(text: str) -> int | DurationError:
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        return error
+
+
+def _duration(value: object) -> int | DurationError:
+    """Seconds, or the error saying why not. A large funnel repeats a handful of duration
+    texts thousands of times, so each text is parsed once."""
+    if isinstance(value, str):
+        return _parsed_duration(value)
+    try:
+        return parse_duration(value)  # type: ignore[arg-type]
+    except DurationError as error:
+        return error
 
 
 def _is_time(value: object) -> bool:
@@ -655,8 +790,10 @@ def _is_time(value: object) -> bool:
 
 @rule("V115", Severity.ERROR, "A step has a type this version does not know")
 def _placeholders(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.scenario.nodes.values():
-        if node.is_placeholder:
+    nodes = ctx.scenario.nodes
+    for node_id, spec in ctx.specs.items():
+        if spec is None:
+            node = nodes[node_id]
             yield ctx.problem(
                 "V115",
                 T(
@@ -672,9 +809,10 @@ def _placeholders(ctx: Context) -> Iterator[Problem]:
 
 @rule("V116", Severity.ERROR, "A parameter is missing or out of range")
 def _param_values(ctx: Context) -> Iterator[Problem]:
-    for node, param, value in ctx.param_values:
-        if param.kind is ParamKind.CHOICE and value is not None and param.choices:
-            if value not in param.choices and param.name not in ("event",):
+    checked = ctx.params_of(ParamKind.CHOICE, ParamKind.NUMBER, ParamKind.INTEGER)
+    for node, param, value in checked:
+        if param.kind is ParamKind.CHOICE:
+            if param.choices and value not in param.choices and param.name != "event":
                 text = T(
                     "V116",
                     "‘{value}’ is not one of {choices}",
@@ -682,7 +820,7 @@ def _param_values(ctx: Context) -> Iterator[Problem]:
                     choices=", ".join(param.choices),
                 )
                 yield ctx.problem("V116", _where(node, param, text), node.id)
-        elif param.kind in (ParamKind.NUMBER, ParamKind.INTEGER) and value is not None:
+        else:
             number = _real(value)
             if number is None:
                 text = T("V116", "{value} is not a number", value=repr(value))
@@ -728,6 +866,9 @@ def _real(value: object) -> float | None:
 # --- content -------------------------------------------------------------------------------
 
 
+_WITH_CONDITIONS = ("condition", "entry.segment", "entry.event", "switch")
+
+
 def _conditions_of(node: Node) -> Iterator[tuple[Msg, str]]:
     """(label, text) of every condition a node holds: its own and each switch case's."""
     if node.type in ("condition", "entry.segment", "entry.event"):
@@ -748,7 +889,7 @@ def _in(node: Node, label: Msg, what: Msg | str) -> Msg:
 
 @rule("V201", Severity.ERROR, "A condition cannot be read")
 def _condition_syntax(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
+    for node in ctx.nodes_of(*_WITH_CONDITIONS):
         for label, text in _conditions_of(node):
             if not text.strip():
                 empty = T("V201", "the condition is empty")
@@ -792,7 +933,7 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
             events=schema.events,
             custom_attributes=schema.custom_attributes,
         )
-    for node in ctx.flow.values():
+    for node in ctx.nodes_of(*_WITH_CONDITIONS):
         for label, text in _conditions_of(node):
             for issue in _condition_issues(text, schema) if text.strip() else ():
                 # A tag nobody has yet may come from a form or the CRM later; a field may be a
@@ -810,8 +951,8 @@ def _condition_meaning(ctx: Context) -> Iterator[Problem]:
 
 @rule("V203", Severity.ERROR, "A message template cannot be read or names unknown data")
 def _templates(ctx: Context) -> Iterator[Problem]:
-    for node, param, text in ctx.param_values:
-        if param.kind is not ParamKind.TEMPLATE or not isinstance(text, str) or not text:
+    for node, param, text in ctx.params_of(ParamKind.TEMPLATE):
+        if not isinstance(text, str) or not text:
             continue
         for issue in _template_issues(text, ctx.schema, node.type == "offer"):
             yield ctx.problem("V203", _where(node, param, issue.located), node.id)
@@ -819,31 +960,28 @@ def _templates(ctx: Context) -> Iterator[Problem]:
 
 @rule("V204", Severity.ERROR, "An event is unknown")
 def _events(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type in ("entry.event", "wait_event"):
-            event = node.params.get("event")
-            if not event:
-                yield ctx.problem(
-                    "V204", T("V204", "{step} does not say which event", step=_q(node)), node.id
-                )
-            elif not isinstance(event, str) or event not in ctx.schema.events:
-                yield ctx.problem(
+    for node in ctx.nodes_of("entry.event", "wait_event"):
+        event = node.params.get("event")
+        if not event:
+            yield ctx.problem(
+                "V204", T("V204", "{step} does not say which event", step=_q(node)), node.id
+            )
+        elif not isinstance(event, str) or event not in ctx.schema.events:
+            yield ctx.problem(
+                "V204",
+                T(
                     "V204",
-                    T(
-                        "V204",
-                        "{step} uses the event ‘{event}’, which the contact database does not know",
-                        step=_q(node),
-                        event=event,
-                    ),
-                    node.id,
-                )
+                    "{step} uses the event ‘{event}’, which the contact database does not know",
+                    step=_q(node),
+                    event=event,
+                ),
+                node.id,
+            )
 
 
 @rule("V205", Severity.ERROR, "An offer names a product that does not exist")
 def _offer_product(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type != "offer":
-            continue
+    for node in ctx.nodes_of("offer"):
         product = node.params.get("product")
         if not product:
             yield ctx.problem(
@@ -864,9 +1002,7 @@ def _offer_product(ctx: Context) -> Iterator[Problem]:
 
 @rule("V206", Severity.ERROR, "A message has no channel or no text")
 def _message_content(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type not in MESSAGE_TYPES:
-            continue
+    for node in ctx.nodes_of(*MESSAGE_TYPES):
         channel = node.params.get("channel")
         if channel not in CHANNELS:
             choices = ", ".join(CHANNELS)
@@ -895,9 +1031,9 @@ def _message_content(ctx: Context) -> Iterator[Problem]:
 @rule("V207", Severity.WARNING, "A discount is above the scenario's limit")
 def _discount_limit(ctx: Context) -> Iterator[Problem]:
     limit = ctx.scenario.settings.max_discount
-    for node in ctx.flow.values():
+    for node in ctx.nodes_of("offer"):
         discount = _real(node.params.get("discount"))  # not a number: V116 says so
-        if node.type == "offer" and discount is not None and discount > limit:
+        if discount is not None and discount > limit:
             yield ctx.problem(
                 "V207",
                 T(
@@ -916,14 +1052,13 @@ def _discount_limit(ctx: Context) -> Iterator[Problem]:
 
 def _min_seconds(node: Node, exit_name: str) -> int:
     """The least time a contact spends in a node before leaving by an exit."""
-    try:
-        if node.type == "wait" and node.params.get("mode", "duration") == "duration":
-            return parse_duration(node.params.get("duration", ""))
-        if node.type == "wait_event" and exit_name == "timeout":
-            return parse_duration(node.params.get("timeout", ""))
-    except DurationError:
+    if node.type == "wait" and node.params.get("mode", "duration") == "duration":
+        seconds = _duration(node.params.get("duration", ""))
+    elif node.type == "wait_event" and exit_name == "timeout":
+        seconds = _duration(node.params.get("timeout", ""))
+    else:
         return 0
-    return 0
+    return 0 if isinstance(seconds, DurationError) else seconds
 
 
 @rule("V301", Severity.WARNING, "A path can send more messages than the frequency cap allows")
@@ -931,30 +1066,29 @@ def _frequency_cap(ctx: Context) -> Iterator[Problem]:
     cap = ctx.scenario.settings.frequency_cap
     if cap is None:
         return
-    try:
-        window = parse_duration(cap.per)
-    except DurationError:
+    window = _duration(cap.per)
+    if isinstance(window, DurationError):
         return
-    messages = {n for n, node in ctx.flow.items() if node.type in MESSAGE_TYPES}
+    messages = {node.id for node in ctx.nodes_of(*MESSAGE_TYPES)}
+    waits = {node.id for node in ctx.nodes_of(*WAIT_TYPES)}
+    flow, successors, limit = ctx.flow, ctx.successors, cap.messages
     # Least time to reach (node, k messages sent in the window). A window that breaks the cap
     # starts when some message is sent, so one multi-source search from every message's
     # `sent` exit covers them all; a `failed` message reaches nobody and does not count.
     best: dict[tuple[str, int], int] = {}
-    queue = [
-        (0, target, 1) for m in sorted(messages) for x, target in ctx.successors[m] if x == "sent"
-    ]
+    queue = [(0, target, 1) for m in sorted(messages) for x, target in successors[m] if x == "sent"]
     heapq.heapify(queue)
     reported: set[str] = set()
     while queue:
         elapsed, node_id, sent = heapq.heappop(queue)
-        if (node_id, sent) in best:
+        state = (node_id, sent)
+        if state in best:
             continue  # popped before with less elapsed time
-        best[(node_id, sent)] = elapsed
-        node = ctx.flow[node_id]
-        for exit_name, target in ctx.successors[node_id]:
-            arrival = elapsed + _min_seconds(node, exit_name)
-            count = sent + (node_id in messages and exit_name == "sent")
-            if count > cap.messages:
+        best[state] = elapsed
+        is_message, is_wait = node_id in messages, node_id in waits
+        for exit_name, target in successors[node_id]:
+            count = sent + 1 if is_message and exit_name == "sent" else sent
+            if count > limit:
                 if node_id not in reported:
                     reported.add(node_id)
                     yield ctx.problem(
@@ -963,14 +1097,15 @@ def _frequency_cap(ctx: Context) -> Iterator[Problem]:
                             "V301",
                             "{step} can be message number {count} within {period}, above the "
                             "frequency cap of {cap}: add a wait before it",
-                            step=_q(node),
+                            step=_q(flow[node_id]),
                             count=count,
                             period=duration_words(window),
-                            cap=cap.messages,
+                            cap=limit,
                         ),
                         node_id,
                     )
                 continue
+            arrival = elapsed + _min_seconds(flow[node_id], exit_name) if is_wait else elapsed
             if arrival < window and (target, count) not in best:
                 heapq.heappush(queue, (arrival, target, count))
 
@@ -998,20 +1133,32 @@ def _quiet_hours(ctx: Context) -> Iterator[Problem]:
 def _unscheduled_messages(ctx: Context, quiet_start: str, quiet_end: str) -> list[str]:
     """Messages some path reaches at an unknown hour. Entries and events happen at any hour;
     a send-window wait outside quiet hours fixes the hour; waits of whole days keep it; any
-    other delay (hours, a wait-for-event's *happened*) makes it unknown again."""
-    effect = {n: _schedule_effect(node, quiet_start, quiet_end) for n, node in ctx.flow.items()}
-    seen: set[tuple[str, bool]] = set()
-    stack = [(entry, False) for entry in ctx.entries]
+    other delay (hours, a wait-for-event's *happened*) makes it unknown again.
+
+    An exit that sets the state does so whatever came in, so the steps reached at an unknown
+    hour are those an entry, or an exit that makes the hour unknown, leads to through exits
+    that keep it: one search, over the steps at an unknown hour only."""
+    effect = {
+        node.id: changes
+        for node in ctx.nodes_of(*WAIT_TYPES)
+        if (changes := _schedule_effect(node, quiet_start, quiet_end))
+    }
+    successors, reachable = ctx.successors, ctx.reachable
+    stack = list(ctx.entries)
+    for node_id, changes in effect.items():
+        if node_id in reachable:
+            stack.extend(t for x, t in successors[node_id] if changes.get(x) is False)
+    unknown_hour: set[str] = set()
     while stack:
-        state = stack.pop()
-        if state in seen:
+        node_id = stack.pop()
+        if node_id in unknown_hour:
             continue
-        seen.add(state)
-        node_id, scheduled = state
-        changes = effect[node_id]
-        for exit_name, target in ctx.successors[node_id]:
-            stack.append((target, changes.get(exit_name, scheduled)))
-    return [n for n, node in ctx.flow.items() if node.type in MESSAGE_TYPES and (n, False) in seen]
+        unknown_hour.add(node_id)
+        changes = effect.get(node_id)
+        for exit_name, target in successors[node_id]:
+            if target not in unknown_hour and not (changes and exit_name in changes):
+                stack.append(target)
+    return [n.id for n in ctx.nodes_of(*MESSAGE_TYPES) if n.id in unknown_hour]
 
 
 def _schedule_effect(node: Node, quiet_start: str, quiet_end: str) -> dict[str, bool]:
@@ -1030,10 +1177,8 @@ def _schedule_effect(node: Node, quiet_start: str, quiet_end: str) -> dict[str, 
 
 
 def _whole_days(text: object) -> bool:
-    try:
-        return parse_duration(text) % 86400 == 0  # type: ignore[arg-type]
-    except DurationError:
-        return False
+    seconds = _duration(text)
+    return not isinstance(seconds, DurationError) and seconds % 86400 == 0
 
 
 def _minutes(text: object) -> int | None:
@@ -1041,7 +1186,17 @@ def _minutes(text: object) -> int | None:
 
 
 def _window_overlaps_quiet(node: Node, quiet_start: str, quiet_end: str) -> bool:
-    start, end = _minutes(node.params.get("window_start")), _minutes(node.params.get("window_end"))
+    times = (node.params.get("window_start"), node.params.get("window_end"), quiet_start, quiet_end)
+    if not all(isinstance(t, str) for t in times):
+        return True  # not a time (V114 reports it)
+    return _times_overlap(*times)
+
+
+@lru_cache(maxsize=1024)
+def _times_overlap(window_start: str, window_end: str, quiet_start: str, quiet_end: str) -> bool:
+    """Whether a send window and quiet hours share a minute (True when a time cannot be read);
+    worked out once per distinct set of times."""
+    start, end = _minutes(window_start), _minutes(window_end)
     q_start, q_end = _minutes(quiet_start), _minutes(quiet_end)
     if None in (start, end, q_start, q_end):
         return True
@@ -1059,9 +1214,7 @@ def _spans(start: int, end: int) -> list[tuple[int, int]]:
 
 @rule("V303", Severity.WARNING, "A wait only delays leaving")
 def _trailing_wait(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type != "wait":
-            continue
+    for node in ctx.nodes_of("wait"):
         targets = [ctx.flow[t] for _, t in ctx.successors[node.id]]
         if targets and all(t.type == "exit" for t in targets):
             yield ctx.problem(
@@ -1099,10 +1252,9 @@ _logic_rule("V403", "Switch cases overlap")
 def _no_conversion(ctx: Context) -> Iterator[Problem]:
     if not ctx.entries:
         return
+    reachable = ctx.reachable
     converted = [
-        x
-        for x in ctx.exits
-        if ctx.flow[x].params.get("outcome") == "converted" and x in ctx.reachable
+        x for x in ctx.exits if x in reachable and ctx.flow[x].params.get("outcome") == "converted"
     ]
     if not converted:
         yield ctx.problem(
@@ -1124,8 +1276,8 @@ def _other_channels(node: Node) -> Msg:
 
 @rule("V502", Severity.WARNING, "A failed SMS or messenger message gives up on the contact")
 def _failed_gives_up(ctx: Context) -> Iterator[Problem]:
-    for node in ctx.flow.values():
-        if node.type not in MESSAGE_TYPES or node.params.get("channel") == "email":
+    for node in ctx.nodes_of(*MESSAGE_TYPES):
+        if node.params.get("channel") == "email":
             continue
         for edge in ctx.edges_by_exit.get((node.id, "failed"), []):
             target = ctx.flow.get(edge.target)
