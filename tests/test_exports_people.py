@@ -7,6 +7,7 @@ parser.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -415,3 +416,31 @@ def test_cli_says_what_is_wrong(qapp, tmp_path: Path, capsys):
     assert "cannot be written" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.json"), "--to", "png", "-o", "x.png"]) == 2
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_cli_exports_a_stored_run_as_it_was_simulated(qapp, tmp_path: Path, database, capsys):
+    common = ["--db", database, "--start", "2026-11-02", "--seed", "7"]
+    assert main(["simulate", CART, *common, "--save", "--format", "json"]) == 0
+    run_id = str(json.loads(capsys.readouterr().out)["run_id"])
+    stored, fresh = tmp_path / "stored.svg", tmp_path / "fresh.svg"
+    assert (
+        main(["export", CART, "--to", "svg", "-o", str(stored), "--run", run_id, *common[:2]]) == 0
+    )
+    assert main(["export", CART, "--to", "svg", "-o", str(fresh), "--simulate", *common]) == 0
+    assert stored.read_bytes() == fresh.read_bytes()  # the overlay's numbers, step by step
+    html_path = tmp_path / "stored.html"
+    assert main(["export", CART, "--to", "html", "-o", str(html_path), "--run", run_id]) == 1
+    assert f"no stored run {run_id}" in capsys.readouterr().err  # not in the default base
+    options = ["--run", run_id, "--db", database]
+    assert main(["export", CART, "--to", "html", "-o", str(html_path), *options]) == 0
+    assert "Simulation results" in html_path.read_text(encoding="utf-8")
+
+    other = str(EXAMPLES / "win_back.json")
+    assert main(["export", other, "--to", "png", "-o", str(tmp_path / "w.png"), *options]) == 1
+    assert f"--run {run_id} is a run of" in capsys.readouterr().err
+    assert main(["export", CART, "--to", "png", "-o", "x.png", *options, "--simulate"]) == 1
+    assert "give one of them" in capsys.readouterr().err
+    assert (
+        main(["export", CART, "--to", "png", "-o", "x.png", "--run", "999", "--db", database]) == 1
+    )
+    assert "no stored run 999" in capsys.readouterr().err

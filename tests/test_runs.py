@@ -17,9 +17,10 @@ from app.engine.behaviour import Assumptions
 from app.engine.db.models import SimulationRun
 from app.engine.db.runs import RunError, list_runs, load_run, save_run, scenario_hash
 from app.engine.db.session import create_database_engine, migrate, open_database
+from app.engine.flow import FlowFigures
 from app.engine.run_comparison import compare_results, compare_runs
 from app.engine.serialization import load_scenario
-from app.engine.simulation import simulate
+from app.engine.simulation import SimulationResult, simulate
 from app.engine.simulation_job import SimulationRequest
 from app.resources import EXAMPLES
 
@@ -66,6 +67,16 @@ def test_a_run_is_stored_listed_and_loaded_back_as_it_was(engine: sa.Engine) -> 
     assert list_runs(engine, scenario_id="no such funnel") == []
     with pytest.raises(RunError, match="no stored run 999"):
         load_run(engine, 999)
+
+
+def test_a_stored_result_comes_back_as_a_result_that_draws_the_same(engine: sa.Engine) -> None:
+    cart = load_scenario(CART).scenario
+    request, result = _run(cart, seed=5, replications=2)
+    stored = load_run(engine, save_run(engine, cart, request, result))
+    again = SimulationResult.from_dict(stored.results)
+    assert again.to_dict() == stored.results
+    assert again.nodes == result.nodes and again.start == result.start
+    assert FlowFigures.from_result(again, cart) == FlowFigures.from_result(result, cart)
 
 
 def test_what_cannot_be_stored_is_refused_with_the_reason(engine: sa.Engine) -> None:

@@ -3,7 +3,8 @@
 png, svg and pdf are the canvas (the diagram as the editor draws it); html and report-pdf are
 the report (diagram, steps and messages, validation). `--simulate` runs the funnel over the
 contact database first: the diagram then carries the flow overlay (as in the editor), and a
-report the results. `export.py` hands these targets here.
+report the results; `--run ID` shows a run stored earlier (`voronka simulate --save`, or Save
+run in the editor) instead. `export.py` hands these targets here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="simulate over the contact database: flow numbers on the diagram, and the "
         "results in a report",
     )
-    group.add_argument("--db", metavar="URL", help="with --simulate: database URL")
+    group.add_argument(
+        "--run",
+        dest="run_id",
+        type=int,
+        metavar="ID",
+        help="the numbers of a stored run (see `voronka runs list`) instead of a new one",
+    )
+    group.add_argument("--db", metavar="URL", help="with --simulate or --run: database URL")
     group.add_argument("--seed", type=int, default=1, help="with --simulate (default 1)")
     group.add_argument("--days", type=int, default=30, help="with --simulate: horizon (30)")
     group.add_argument("--replications", type=int, default=1, metavar="K", help="with --simulate")
@@ -67,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
         result, status = _simulate(args, scenario)
         if result is None:
             return status
+    elif args.run_id is not None:
+        result, status = _stored_run(args, scenario)
+        if result is None:
+            return status
     document = EditorDocument(scenario)
     scene = FunnelScene(document, args.theme)
     if result is not None:
@@ -92,6 +104,8 @@ def _option_problem(args: argparse.Namespace) -> str:
     for value, name in ((args.scale, "--scale"), (args.dpi, "--dpi")):
         if value is not None and value <= 0:
             return f"{name} must be above 0"
+    if args.simulate and args.run_id is not None:
+        return "--simulate makes a new run and --run shows a stored one: give one of them"
     if args.transparent and args.to in REPORT_TARGETS:
         return "--transparent is for the canvas pictures (png, svg, pdf)"
     return ""
@@ -120,6 +134,42 @@ def _write(args: argparse.Namespace, scene, result) -> str:
 
     pages = report_pdf(report, scene, args.output)
     return f"PDF report, {pages} pages"
+
+
+def _stored_run(args: argparse.Namespace, scenario):
+    """A run stored in the database, for this funnel: another funnel's run is refused (its
+    steps are not these), a run of an earlier version of this one is shown with a warning."""
+    from app.engine.db import DatabaseError, open_database
+    from app.engine.db.runs import RunError, load_run, scenario_hash
+    from app.engine.simulation import SimulationResult
+
+    try:
+        engine = open_database(args.db)
+        try:
+            stored = load_run(engine, args.run_id)
+        finally:
+            engine.dispose()
+    except DatabaseError as error:
+        print(f"database: {error}", file=sys.stderr)
+        return None, 2
+    except RunError as error:
+        print(f"--run: {error}", file=sys.stderr)
+        return None, 1
+    summary = stored.summary
+    if summary.scenario_id != scenario.id:
+        print(
+            f"--run {args.run_id} is a run of ‘{summary.scenario_name}’ ({summary.scenario_id}), "
+            f"not of ‘{scenario.name}’ ({scenario.id})",
+            file=sys.stderr,
+        )
+        return None, 1
+    if summary.scenario_hash != scenario_hash(scenario):
+        print(
+            f"warning: the funnel changed since run {args.run_id} "
+            f"({summary.created_at:%Y-%m-%d %H:%M}); the numbers are that version's",
+            file=sys.stderr,
+        )
+    return SimulationResult.from_dict(stored.results), 0
 
 
 def _simulate(args: argparse.Namespace, scenario):

@@ -429,6 +429,37 @@ class SimulationResult:
             "node_ids": self.node_ids,  # the steps in flow order (JSON objects may reorder keys)
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SimulationResult:
+        """A result back from `to_dict` (a stored run), so charts, the canvas overlay and
+        reports draw it like a fresh one; the per-walk arrays are not stored and stay empty."""
+        nodes = {
+            node_id: NodeStats(int(stats["entered"]), dict(stats["exits"]), int(stats["waiting"]))
+            for node_id, stats in data["nodes"].items()
+        }
+        return cls(
+            scenario_id=data["scenario_id"],
+            seed=int(data["seed"]),
+            start=datetime.fromisoformat(data["start"]),
+            horizon_days=int(data["horizon_days"]),
+            contacts=int(data["contacts"]),
+            entered=int(data["entered"]),
+            waiting=int(data["waiting"]),
+            nodes=nodes,
+            edges=list(data["edges"]),
+            stages=list(data["stages"]),
+            outcomes=dict(data["outcomes"]),
+            revenue=float(data["revenue"]),
+            converted=int(data["converted"]),
+            channels=dict(data["channels"]),
+            time_to_conversion_days=list(data["time_to_conversion_days"]),
+            timeline=dict(data["timeline"]),
+            tags=dict(data["tags"]),
+            assumptions=dict(data["assumptions"]),
+            replications=dict(data.get("replications") or {}),
+            node_ids=list(data.get("node_ids") or nodes),
+        )
+
 
 # --------------------------------------------------------------------------- population
 
