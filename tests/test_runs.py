@@ -18,7 +18,7 @@ from app.engine.db.models import SimulationRun
 from app.engine.db.runs import RunError, list_runs, load_run, save_run, scenario_hash
 from app.engine.db.session import create_database_engine, migrate, open_database
 from app.engine.flow import FlowFigures
-from app.engine.run_comparison import compare_results, compare_runs
+from app.engine.run_comparison import assumption_changes, compare_results, compare_runs
 from app.engine.serialization import load_scenario
 from app.engine.simulation import SimulationResult, simulate
 from app.engine.simulation_job import SimulationRequest
@@ -90,11 +90,12 @@ def test_what_cannot_be_stored_is_refused_with_the_reason(engine: sa.Engine) -> 
     assert list_runs(engine) == []
 
 
-def test_the_scenario_hash_ignores_positions_only() -> None:
+def test_the_scenario_hash_ignores_positions_and_behaviour_assumptions_only() -> None:
     cart = load_scenario(CART).scenario
     moved = copy.deepcopy(cart)
     for node in moved.nodes.values():
         node.position = (node.position[0] + 40, node.position[1] - 12)
+    moved.extra["simulation"] = {"nodes": {"wait_purchase": {"happened": 0.9}}}
     assert scenario_hash(moved) == scenario_hash(cart)
     moved.nodes["wait_purchase"].params["timeout"] = "P5D"
     assert scenario_hash(moved) != scenario_hash(cart)
@@ -217,3 +218,19 @@ def test_run_commands_say_what_is_wrong(demo_url: str, capsys) -> None:
     assert status == 1 and "--save" in err
     status, _, err = _cli(capsys, "runs", "list", "missing.json", "--db", demo_url)
     assert status == 2 and "cannot be read" in err
+
+
+def test_assumption_changes_name_each_setting_that_differs() -> None:
+    first = {"nodes": {"wait": {"happened": 0.5}}, "channels": {}, "event_entry": "history"}
+    second = {
+        "nodes": {"wait": {"happened": 0.9}, "offer": {"delivered": 0.8}},
+        "channels": {"email": {"open": 0.4}},
+        "event_entry": "history",
+    }
+    assert assumption_changes(first, second) == [
+        (("nodes", "wait", "happened"), 0.5, 0.9),
+        (("nodes", "offer", "delivered"), None, 0.8),
+        (("channels", "email", "open"), None, 0.4),
+    ]
+    assert assumption_changes(second, second) == []
+    assert assumption_changes(None, {"event_rates": {}}) == []

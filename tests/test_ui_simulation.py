@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 from datetime import date
 
 import pytest
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate, QLocale, QTimer
 from PySide6.QtWidgets import QApplication
+from sqlalchemy.engine import make_url
 
 from app.canvas.flow_items import EdgeFlowLabel, NodeFlowBadge
 from app.cli import main as cli_main
 from app.document import EditorDocument
+from app.engine.catalog import exit_label
 from app.engine.db import generate_demo, open_database
 from app.engine.serialization import load_scenario
 from app.resources import EXAMPLES
@@ -283,3 +286,65 @@ def test_closing_the_window_mid_run_stops_the_worker_promptly(qtbot, window):
     window.simulation.stop()
     # The thread has ended, not merely timed out waiting for a quit only the GUI thread sends.
     assert not window.simulation.job.is_running()
+
+
+def test_two_saved_runs_are_compared_side_by_side(qtbot, window, demo_url, tmp_path):
+    copy = tmp_path / "contacts.sqlite3"  # the runs are stored in the base: a copy of its own
+    shutil.copy(make_url(demo_url).database, copy)
+    panel = window.simulation
+    panel.database_edit.setText(str(copy))
+    panel._database_edited()
+    assert not panel.save_button.isEnabled() and not window.act_save_run.isEnabled()
+    empty = window.compare_runs()
+    qtbot.addWidget(empty)
+    assert "at least two runs" in empty.inputs_label.text() and not empty.tabs.isEnabled()
+
+    run_and_wait(qtbot, window)
+    assert window.act_save_run.isEnabled()
+    first = panel.save_run("baseline")
+    assert first is not None and "#" + str(first) in panel.status.text()
+    assert not panel.save_button.isEnabled() and not window.act_save_run.isEnabled()
+    window.scene.select_nodes(["wait_purchase"])
+    box = window.inspector.assumption_box
+    box.own.setChecked(True)
+    box.value.setValue(90.0)
+    run_and_wait(qtbot, window)
+    second = panel.save_run("90 % buy")
+
+    dialog = window.compare_runs()
+    qtbot.addWidget(dialog)
+    assert (dialog.first_combo.currentData(), dialog.second_combo.currentData()) == (first, second)
+    assert "baseline" in dialog.first_combo.currentText()
+    inputs = dialog.inputs_label.text()
+    title = window.document.scenario.nodes["wait_purchase"].display_title
+    assert f"{title} · happened: — → 0.9" in inputs and "seed" not in inputs
+    comparison = dialog.comparison
+    converted = next(c for c in comparison.headline if c.name == "converted")
+    assert converted.b > converted.a
+    row = next(
+        r
+        for r in range(dialog.headline_table.rowCount())
+        if dialog.headline_table.item(r, 0).text() == "Converted"
+    )
+    assert dialog.headline_table.item(row, 1).text() == QLocale().toString(converted.a, "f", 0)
+    change = dialog.headline_table.item(row, 3)
+    assert change.text().startswith("+") and change.foreground().color().name() == "#2e7d32"
+    table = dialog.steps_table
+    steps: dict[str, list[str]] = {}
+    step = ""
+    for line in range(table.rowCount()):  # a step's title on its first row only
+        step = table.item(line, 0).text() or step
+        steps.setdefault(step, []).append(table.item(line, 1).text())
+    assert f"→ {exit_label('timeout')}" in steps[title]  # fewer time out at 90 %
+    assert table.item(0, 3).foreground().color().name() != "#2e7d32"  # counts: no verdict
+    shown = table.rowCount()
+    dialog.every_step.setChecked(True)
+    assert dialog.steps_table.rowCount() > shown
+    assert all(chart.chart is not None for chart in dialog.charts)
+    assert dialog.charts[1].chart.steps[-1].count == comparison.stages[-1].conversions.b
+
+    dialog.swap()
+    assert (dialog.first_combo.currentData(), dialog.second_combo.currentData()) == (second, first)
+    swapped = next(c for c in dialog.comparison.headline if c.name == "converted")
+    assert (swapped.a, swapped.b) == (converted.b, converted.a)
+    assert dialog.headline_table.item(row, 3).foreground().color().name() == "#c62828"

@@ -296,3 +296,24 @@ def step_titles(*documents: Mapping[str, Any] | None) -> dict[str, str]:
             step = Node(node["id"], node.get("type", ""), node.get("title") or "")
             titles.setdefault(step.id, step.display_title)
     return titles
+
+
+def assumption_changes(
+    a: Mapping[str, Any] | None, b: Mapping[str, Any] | None
+) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """The behaviour settings that differ between two assumption dicts (`Assumptions.to_dict`),
+    as (path, a, b) leaves — e.g. (("nodes", "wait_purchase", "happened"), None, 0.9) — so a
+    comparison can say *which* probability changed rather than "the assumptions differ"."""
+    changes: list[tuple[tuple[str, ...], Any, Any]] = []
+
+    def walk(path: tuple[str, ...], x: Any, y: Any) -> None:
+        if isinstance(x, Mapping) or isinstance(y, Mapping):
+            x = x if isinstance(x, Mapping) else {}
+            y = y if isinstance(y, Mapping) else {}
+            for key in _union(x, y):
+                walk((*path, str(key)), x.get(key), y.get(key))
+        elif x != y:
+            changes.append((path, x, y))
+
+    walk((), a or {}, b or {})
+    return changes

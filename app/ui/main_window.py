@@ -47,6 +47,7 @@ from app.ui.palette import PaletteWidget
 from app.ui.presentation import PresentationWindow
 from app.ui.problems import ProblemsWidget
 from app.ui.results_panel import ResultsPanel
+from app.ui.run_comparison_dialog import RunComparisonDialog
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.simulation_panel import SimulationPanel
 
@@ -200,6 +201,19 @@ class MainWindow(QMainWindow):
             "F9",
             self.tr("Simulate the funnel over the contacts"),
         )
+        self.act_save_run = self._action(
+            self.tr("Sa&ve Simulation Run…"),
+            self.save_simulation_run,
+            None,
+            self.tr("Keep the last run in the contact database, with a label"),
+        )
+        self.act_save_run.setEnabled(False)
+        self.act_compare_runs = self._action(
+            self.tr("&Compare Runs…"),
+            self.compare_runs,
+            None,
+            self.tr("Two saved runs side by side"),
+        )
         self.act_present = self._action(
             self.tr("&Presentation Mode"),
             self.present,
@@ -282,6 +296,8 @@ class MainWindow(QMainWindow):
         funnel_menu = bar.addMenu(self.tr("F&unnel"))
         for action in (self.act_add_step, self.act_layout, self.act_validate, self.act_simulate):
             funnel_menu.addAction(action)
+        funnel_menu.addAction(self.act_save_run)
+        funnel_menu.addAction(self.act_compare_runs)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         for action in (self.act_welcome, self.act_auto_funnel, self.act_shortcuts, None):
@@ -348,6 +364,9 @@ class MainWindow(QMainWindow):
         self.simulation.percentages_changed.connect(self.scene.set_flow_percent)
         self.simulation.status_message.connect(self._show_status)
         self.simulation.preview_requested.connect(self.preview_as_contact)
+        self.simulation.compare_requested.connect(self.compare_runs)
+        self.simulation.result_ready.connect(self._sync_save_run)
+        self.simulation.run_saved.connect(self._sync_save_run)
         self.scene.flow_outdated.connect(self.simulation.mark_stale)
         self.scene.flow_outdated.connect(self.results.mark_stale)
 
@@ -595,6 +614,20 @@ class MainWindow(QMainWindow):
         self.results.show_result(result, self.document.scenario.settings.currency)
         self.results_dock.show()
         self.results_dock.raise_()
+
+    def _sync_save_run(self, *_: object) -> None:
+        self.act_save_run.setEnabled(self.simulation.save_button.isEnabled())
+
+    def save_simulation_run(self) -> int | None:
+        return self.simulation.save_run()
+
+    def compare_runs(self) -> RunComparisonDialog:
+        """Stored runs of this funnel side by side, from the Simulation panel's database."""
+        scenario = loads_scenario(dumps_scenario(self.document.scenario)).scenario
+        dialog = RunComparisonDialog(self.simulation.database(), scenario, self.theme_name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def preview_as_contact(self) -> ContactPreviewDialog:
         """Follow one contact through the funnel with the simulation's settings."""

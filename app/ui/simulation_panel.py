@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -36,7 +37,9 @@ from sqlalchemy.engine import make_url
 from app import preferences
 from app.document import EditorDocument
 from app.engine.behaviour import Assumptions
-from app.engine.db import database_url, generate_demo, open_database
+from app.engine.db import DatabaseError, database_url, generate_demo, open_database
+from app.engine.db.runs import RunError, save_run
+from app.engine.model import Scenario
 from app.engine.serialization import dumps_scenario, loads_scenario
 from app.engine.simulation import SimulationResult
 from app.engine.simulation_job import (
@@ -89,6 +92,8 @@ def _n(value: float) -> str:
 class SimulationPanel(QWidget):
     result_ready = Signal(object, object)  # SimulationResult, Population
     preview_requested = Signal()
+    compare_requested = Signal()
+    run_saved = Signal(int)
     show_numbers_changed = Signal(bool)
     percentages_changed = Signal(bool)
     status_message = Signal(str)
@@ -103,6 +108,8 @@ class SimulationPanel(QWidget):
         self.result: SimulationResult | None = None
         self.population: Population | None = None
         self.request: SimulationRequest | None = None
+        self.run_scenario: Scenario | None = None  # the funnel as it was when the run started
+        self.saved_run_id: int | None = None
         self._started = 0.0
         self.defaults = preferences.load()
         self._build()
@@ -259,6 +266,21 @@ class SimulationPanel(QWidget):
         )
         self.preview_button.clicked.connect(self.preview_requested)
         layout.addWidget(self.preview_button)
+        runs = QHBoxLayout()
+        self.save_button = QPushButton(self.tr("Save run…"))
+        self.save_button.setToolTip(
+            self.tr("Keep this run in the database, with a label, to compare it with others")
+        )
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(lambda: self.save_run())
+        self.compare_button = QPushButton(self.tr("Compare runs…"))
+        self.compare_button.setToolTip(
+            self.tr("Two saved runs side by side: inputs, figures, stages, steps, channels")
+        )
+        self.compare_button.clicked.connect(self.compare_requested)
+        runs.addWidget(self.save_button, 1)
+        runs.addWidget(self.compare_button, 1)
+        layout.addLayout(runs)
         layout.addStretch(1)
 
     # --- inputs ----------------------------------------------------------------------------
@@ -363,6 +385,7 @@ class SimulationPanel(QWidget):
 
         self._begin(BackgroundJob(work, self), self.tr("Starting…"))
         self.request = request
+        self.run_scenario = scenario
         self.job.succeeded.connect(self._run_succeeded)
         self.job.start()
 
@@ -413,6 +436,8 @@ class SimulationPanel(QWidget):
 
     def _run_succeeded(self, outcome: tuple[SimulationResult, Population]) -> None:
         self.result, self.population = outcome
+        self.saved_run_id = None
+        self.save_button.setEnabled(True)
         seconds = time.perf_counter() - self._started
         result = self.result
         self._show_status(
@@ -462,6 +487,46 @@ class SimulationPanel(QWidget):
     def _show_status(self, text: str, style: str) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(style)
+
+    # --- stored runs -----------------------------------------------------------------------
+    def save_run(self, label: str | None = None) -> int | None:
+        """Store the last run in its database under a label (asked for when not given);
+        the run's id, or None when cancelled or refused (the reason is shown)."""
+        if self.result is None or self.request is None or self.run_scenario is None:
+            return None
+        if label is None:
+            suggestion = self.tr("Seed {seed}, {days}").format(
+                seed=self.result.seed,
+                days=plural(
+                    self.tr("%n day(s)", "", self.result.horizon_days), self.result.horizon_days
+                ),
+            )
+            label, accepted = QInputDialog.getText(
+                self,
+                self.tr("Save Run"),
+                self.tr("A label to tell this run apart (e.g. 10 % discount):"),
+                text=suggestion,
+            )
+            if not accepted:
+                return None
+        try:
+            engine = open_database(self.request.database)
+            try:
+                run_id = save_run(engine, self.run_scenario, self.request, self.result, label=label)
+            finally:
+                engine.dispose()
+        except (DatabaseError, RunError) as error:
+            self._show_status(
+                self.tr("The run was not saved: {error}").format(error=error), ERROR_STYLE
+            )
+            return None
+        self.saved_run_id = run_id
+        self.save_button.setEnabled(False)
+        text = self.tr("Saved as run #{id}. Compare runs… shows it next to another.")
+        self._show_status(text.format(id=run_id), MUTED_STYLE)
+        self.status_message.emit(self.tr("Run #{id} saved").format(id=run_id))
+        self.run_saved.emit(run_id)
+        return run_id
 
     # --- results ---------------------------------------------------------------------------
     def mark_stale(self) -> None:

@@ -2351,6 +2351,22 @@
         <translation>Прогнать воронку по базе контактов</translation>
     </message>
     <message>
+        <source>Sa&amp;ve Simulation Run…</source>
+        <translation>Со&amp;хранить прогон симуляции…</translation>
+    </message>
+    <message>
+        <source>Keep the last run in the contact database, with a label</source>
+        <translation>Сохранить последний прогон в базе контактов, с подписью</translation>
+    </message>
+    <message>
+        <source>&amp;Compare Runs…</source>
+        <translation>&amp;Сравнить прогоны…</translation>
+    </message>
+    <message>
+        <source>Two saved runs side by side</source>
+        <translation>Два сохранённых прогона рядом</translation>
+    </message>
+    <message>
         <source>&amp;Presentation Mode</source>
         <translation>Режим &amp;презентации</translation>
     </message>
@@ -3318,6 +3334,193 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>RunComparisonDialog</name>
+    <message>
+        <source>Entered</source>
+        <translation>Вошли</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>Конверсии</translation>
+    </message>
+    <message>
+        <source>Conversion</source>
+        <translation>Конверсия</translation>
+    </message>
+    <message>
+        <source>Revenue</source>
+        <translation>Выручка</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>Сообщения</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Расходы</translation>
+    </message>
+    <message>
+        <source>Still waiting</source>
+        <translation>Ещё ждут</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>Контакты</translation>
+    </message>
+    <message>
+        <source>From previous stage</source>
+        <translation>От предыдущего этапа</translation>
+    </message>
+    <message>
+        <source>From start</source>
+        <translation>От начала</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>Доставлено</translation>
+    </message>
+    <message>
+        <source>Unreachable</source>
+        <translation>Недоступны</translation>
+    </message>
+    <message>
+        <source>funnel</source>
+        <translation>воронка</translation>
+    </message>
+    <message>
+        <source>funnel content</source>
+        <translation>содержимое воронки</translation>
+    </message>
+    <message>
+        <source>segment</source>
+        <translation>сегмент</translation>
+    </message>
+    <message>
+        <source>runs</source>
+        <translation>прогонов</translation>
+    </message>
+    <message>
+        <source>contact data</source>
+        <translation>данные контактов</translation>
+    </message>
+    <message>
+        <source>seed</source>
+        <translation>зерно</translation>
+    </message>
+    <message>
+        <source>horizon, days</source>
+        <translation>горизонт, дней</translation>
+    </message>
+    <message>
+        <source>start</source>
+        <translation>начало</translation>
+    </message>
+    <message>
+        <source>contacts in the base</source>
+        <translation>контактов в базе</translation>
+    </message>
+    <message>
+        <source>Compare Runs — {name}</source>
+        <translation>Сравнение прогонов — {name}</translation>
+    </message>
+    <message>
+        <source>Swap A and B</source>
+        <translation>Поменять A и B</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>Runs of every funnel in this database</source>
+        <translation>Прогоны всех воронок в этой базе</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>Итоги</translation>
+    </message>
+    <message>
+        <source>Funnel stages</source>
+        <translation>Этапы воронки</translation>
+    </message>
+    <message>
+        <source>Every step (not only those that differ)</source>
+        <translation>Все шаги (не только различающиеся)</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Шаги</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Каналы</translation>
+    </message>
+    <message>
+        <source>The database cannot be read: {error}</source>
+        <translation>Базу данных не удаётся прочитать: {error}</translation>
+    </message>
+    <message>
+        <source>Save at least two runs of this funnel to compare them: run the simulation, then Save run… in the Simulation panel (or voronka simulate --save).</source>
+        <translation>Чтобы сравнить прогоны, сохраните хотя бы два прогона этой воронки: запустите симуляцию, затем «Сохранить прогон…» на панели «Симуляция» (или voronka simulate --save).</translation>
+    </message>
+    <message>
+        <source>{n} converted</source>
+        <translation>конверсий: {n}</translation>
+    </message>
+    <message>
+        <source>earlier version</source>
+        <translation>прежняя версия</translation>
+    </message>
+    <message>
+        <source>the funnel itself (steps, texts or settings)</source>
+        <translation>сама воронка (шаги, тексты или настройки)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;What differs in the inputs&lt;/b&gt; (A → B):</source>
+        <translation>&lt;b&gt;Чем различаются входные данные&lt;/b&gt; (A → B):</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Same inputs&lt;/b&gt; (funnel, segment, seed, horizon, start, behaviour): the runs should be equal.</source>
+        <translation>&lt;b&gt;Входные данные совпадают&lt;/b&gt; (воронка, сегмент, зерно, горизонт, начало, поведение): прогоны должны быть равны.</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>Показатель</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Шаг</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>Счётчик</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Канал</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>Изменение</translation>
+    </message>
+    <message>
+        <source>Change %</source>
+        <translation>Изменение, %</translation>
+    </message>
+    <message>
+        <source>{points} pp</source>
+        <translation>{points} п. п.</translation>
+    </message>
+</context>
+<context>
     <name>Runs</name>
     <message>
         <source>the label is {length} characters long; at most {limit}</source>
@@ -3747,6 +3950,22 @@ Esc очищает фильтр.</translation>
         <translation>Выберите контакт и пройдите его путь шаг за шагом, с каждым сообщением в готовом виде</translation>
     </message>
     <message>
+        <source>Save run…</source>
+        <translation>Сохранить прогон…</translation>
+    </message>
+    <message>
+        <source>Keep this run in the database, with a label, to compare it with others</source>
+        <translation>Сохранить этот прогон в базе, с подписью, чтобы сравнить его с другими</translation>
+    </message>
+    <message>
+        <source>Compare runs…</source>
+        <translation>Сравнить прогоны…</translation>
+    </message>
+    <message>
+        <source>Two saved runs side by side: inputs, figures, stages, steps, channels</source>
+        <translation>Два сохранённых прогона рядом: входные данные, показатели, этапы, шаги, каналы</translation>
+    </message>
+    <message>
         <source>Contact database</source>
         <translation>База контактов</translation>
     </message>
@@ -3805,6 +4024,30 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Cancelled; the last results (if any) are unchanged.</source>
         <translation>Отменено; прежние результаты (если были) не изменились.</translation>
+    </message>
+    <message>
+        <source>Seed {seed}, {days}</source>
+        <translation>Зерно {seed}, {days}</translation>
+    </message>
+    <message>
+        <source>Save Run</source>
+        <translation>Сохранение прогона</translation>
+    </message>
+    <message>
+        <source>A label to tell this run apart (e.g. 10 % discount):</source>
+        <translation>Подпись, по которой прогон легко узнать (например, «скидка 10 %»):</translation>
+    </message>
+    <message>
+        <source>The run was not saved: {error}</source>
+        <translation>Прогон не сохранён: {error}</translation>
+    </message>
+    <message>
+        <source>Saved as run #{id}. Compare runs… shows it next to another.</source>
+        <translation>Сохранён как прогон №{id}. «Сравнить прогоны…» покажет его рядом с другим.</translation>
+    </message>
+    <message>
+        <source>Run #{id} saved</source>
+        <translation>Прогон №{id} сохранён</translation>
     </message>
     <message>
         <source>The funnel changed since this run: the numbers are out of date. Run again.</source>

@@ -114,9 +114,12 @@ class StoredRun:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """sha256 of the scenario document without canvas positions: moving steps around keeps
-    the hash, any change to what the funnel does (or says) gives a new one."""
+    """sha256 of the scenario document without canvas positions and without the behaviour
+    assumptions saved with it: moving steps around or changing a probability keeps the hash
+    (runs store and compare their assumptions themselves), any change to what the funnel does
+    (or says) gives a new one."""
     document = scenario_to_dict(scenario)
+    document.pop("simulation", None)
     for node in document["nodes"]:
         node.pop("position", None)
     text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
