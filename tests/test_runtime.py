@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_simulation import population
+from test_simulation import population, walk_ends
 
 from app.engine.runtime import Runtime
 from app.engine.serialization import load_scenario
@@ -59,16 +59,7 @@ def test_interpreter_agrees_under_custom_assumptions(name):
 def _check_agreement(scenario, seed, assumptions=None):
     result = simulate(scenario, PEOPLE, assumptions, seed=seed, start=START)
     expected, counts = _paths(result, scenario, seed, assumptions)
-    got = {
-        (int(contact), result.entry_ids[entry]): (result.node_ids[final], bool(waiting))
-        for contact, entry, final, waiting in zip(
-            result.walk_contact,
-            result.walk_entry,
-            result.walk_final,
-            result.walk_waiting,
-            strict=True,
-        )
-    }
+    got = walk_ends(result)
     assert got == expected
     for node_id, stats in result.nodes.items():
         for exit_name, count in stats.exits.items():

@@ -50,6 +50,20 @@ EVENTS = (
 )
 
 
+def walk_ends(result) -> dict[tuple[int, str], tuple[str, bool]]:
+    """(contact, entry) → (the step a walk ended at, whether it still waits there)."""
+    return {
+        (int(contact), result.entry_ids[entry]): (result.node_ids[final], bool(waiting))
+        for contact, entry, final, waiting in zip(
+            result.walk_contact,
+            result.walk_entry,
+            result.walk_final,
+            result.walk_waiting,
+            strict=True,
+        )
+    }
+
+
 def population(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """Runtime-shape contacts: ages, genders, consents, addresses, tags, event histories."""
     rng = np.random.default_rng(seed)

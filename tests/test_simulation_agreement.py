@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_simulation import MESSAGE, STEP_KINDS, build, node, population, random_scenario
+from test_simulation import MESSAGE, STEP_KINDS, build, node, population, random_scenario, walk_ends
 
 from app.engine.model import FrequencyCap, Scenario
 from app.engine.runtime import Runtime
@@ -41,16 +41,7 @@ def assert_same_walks(
                 expected[(index, walk.entry)] = (walk.final, walk.waiting)
                 stages.update(walk.stages)
                 revenue += walk.revenue
-    got = {
-        (int(contact), result.entry_ids[entry]): (result.node_ids[final], bool(waiting))
-        for contact, entry, final, waiting in zip(
-            result.walk_contact,
-            result.walk_entry,
-            result.walk_final,
-            result.walk_waiting,
-            strict=True,
-        )
-    }
+    got = walk_ends(result)
     assert got == expected
     assert {s["stage"]: s["conversions"] for s in result.stages if s["conversions"]} == stages
     assert result.revenue == pytest.approx(revenue)
