@@ -209,6 +209,246 @@
         <translation>база данных: {problem}</translation>
     </message>
     <message>
+        <source>{file}: preset {preset}, {encoding}, {delimiter}</source>
+        <translation>{file}: пресет {preset}, {encoding}, {delimiter}</translation>
+    </message>
+    <message>
+        <source>events</source>
+        <translation>события</translation>
+    </message>
+    <message>
+        <source>reading</source>
+        <translation>чтение</translation>
+    </message>
+    <message>
+        <source>writing</source>
+        <translation>запись</translation>
+    </message>
+    <message>
+        <source>Database ready: {url} (schema revision {revision})</source>
+        <translation>База данных готова: {url} (версия схемы {revision})</translation>
+    </message>
+    <message>
+        <source>Demo data written: {contacts}, {events}, {tags}, {products}.</source>
+        <translation>Демо-данные записаны: {contacts}, {events}, {tags}, {products}.</translation>
+    </message>
+    <message>
+        <source>contacts that would be created</source>
+        <translation>контактов было бы создано</translation>
+    </message>
+    <message>
+        <source>existing contacts that would be updated</source>
+        <translation>существующих контактов было бы обновлено</translation>
+    </message>
+    <message>
+        <source>contacts created</source>
+        <translation>создано контактов</translation>
+    </message>
+    <message>
+        <source>existing contacts updated</source>
+        <translation>обновлено существующих контактов</translation>
+    </message>
+    <message>
+        <source>{rows} listed above; nothing was written. Fix them, or pass --skip-bad to import the other rows.</source>
+        <translation>{rows} — см. выше; ничего не записано. Исправьте их или добавьте --skip-bad, чтобы импортировать остальные строки.</translation>
+    </message>
+    <message>
+        <source>rows read</source>
+        <translation>прочитано строк</translation>
+    </message>
+    <message>
+        <source>duplicate rows merged</source>
+        <translation>объединено строк-дублей</translation>
+    </message>
+    <message>
+        <source>rows rejected (skipped)</source>
+        <translation>отклонено строк (пропущены)</translation>
+    </message>
+    <message>
+        <source>new tags</source>
+        <translation>новых тегов</translation>
+    </message>
+    <message>
+        <source>SQLAlchemy database URL (default: ${env}, else an SQLite file in your user data folder); e.g. postgresql+psycopg://user:password@host/dbname</source>
+        <translation>URL базы данных SQLAlchemy (по умолчанию ${env}, иначе файл SQLite в папке данных пользователя); например, postgresql+psycopg://user:password@host/dbname</translation>
+    </message>
+    <message>
+        <source>the contact database: init, demo, stats, import, count</source>
+        <translation>база контактов: init, demo, stats, import, count</translation>
+    </message>
+    <message>
+        <source>Create, fill and inspect the contact database.</source>
+        <translation>Создать, заполнить и посмотреть базу контактов.</translation>
+    </message>
+    <message>
+        <source>create or upgrade the database</source>
+        <translation>создать базу данных или обновить её схему</translation>
+    </message>
+    <message>
+        <source>fill the database with plausible demo contacts</source>
+        <translation>заполнить базу правдоподобными демо-контактами</translation>
+    </message>
+    <message>
+        <source>how many contacts (default 5000)</source>
+        <translation>сколько контактов (по умолчанию 5000)</translation>
+    </message>
+    <message>
+        <source>names, phones and cities of this country (default ru_RU)</source>
+        <translation>имена, телефоны и города этой страны (по умолчанию ru_RU)</translation>
+    </message>
+    <message>
+        <source>the same seed gives the same contacts (default 0)</source>
+        <translation>одно и то же зерно даёт одни и те же контакты (по умолчанию 0)</translation>
+    </message>
+    <message>
+        <source>the day histories end (default: today); fixes the data for a seed</source>
+        <translation>день, которым заканчиваются истории (по умолчанию сегодня); фиксирует данные для зерна</translation>
+    </message>
+    <message>
+        <source>delete existing contacts first</source>
+        <translation>сначала удалить существующие контакты</translation>
+    </message>
+    <message>
+        <source>count rows per table, tag and event type</source>
+        <translation>посчитать строки по таблицам, тегам и типам событий</translation>
+    </message>
+    <message>
+        <source>import contacts from a CSV export</source>
+        <translation>импортировать контакты из выгрузки CSV</translation>
+    </message>
+    <message>
+        <source>Import contacts from a CSV file as CRMs and shops export it. The import is one transaction: if it fails, nothing is written. Exit status: 0 imported, 1 rows were rejected (nothing written unless --skip-bad), 2 the file or the database could not be used. Presets and field names: docs/IMPORT.md.</source>
+        <translation>Импорт контактов из CSV-файла в том виде, в каком его выгружают CRM и магазины. Импорт — одна транзакция: при ошибке ничего не записывается. Код выхода: 0 — импортировано, 1 — есть отклонённые строки (без --skip-bad ничего не записано), 2 — файл или базу данных не удалось использовать. Пресеты и имена полей: docs/IMPORT.md.</translation>
+    </message>
+    <message>
+        <source>whose export the file is (default: recognised from the header)</source>
+        <translation>чья это выгрузка (по умолчанию определяется по заголовку)</translation>
+    </message>
+    <message>
+        <source>import a column into a field (or attr:&lt;name&gt;; - ignores the column); repeatable</source>
+        <translation>импортировать столбец в поле (или attr:&lt;имя&gt;; - пропускает столбец); можно повторять</translation>
+    </message>
+    <message>
+        <source>check and report, write nothing</source>
+        <translation>проверить и показать отчёт, ничего не записывая</translation>
+    </message>
+    <message>
+        <source>import the good rows only</source>
+        <translation>импортировать только корректные строки</translation>
+    </message>
+    <message>
+        <source>the file&apos;s encoding, when detection is not enough</source>
+        <translation>кодировка файла, если автоопределения недостаточно</translation>
+    </message>
+    <message>
+        <source>country calling code for phones written without one, e.g. 1 or 7</source>
+        <translation>код страны для телефонов, записанных без него, например 1 или 7</translation>
+    </message>
+    <message>
+        <source>count the contacts a condition selects</source>
+        <translation>посчитать контакты, которые выбирает условие</translation>
+    </message>
+    <message>
+        <source>a condition in the expression language, e.g. &quot;cats&quot; in tags</source>
+        <translation>условие на языке выражений, например &quot;cats&quot; in tags</translation>
+    </message>
+    <message>
+        <source>the moment of evaluation, UTC (default: now)</source>
+        <translation>момент вычисления, UTC (по умолчанию сейчас)</translation>
+    </message>
+    <message>
+        <source>must be at least 1</source>
+        <translation>должно быть не меньше 1</translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} contact(s)</source>
+        <translation>
+            <numerusform>{number} контакт</numerusform>
+            <numerusform>{number} контакта</numerusform>
+            <numerusform>{number} контактов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} event(s)</source>
+        <translation>
+            <numerusform>{number} событие</numerusform>
+            <numerusform>{number} события</numerusform>
+            <numerusform>{number} событий</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} tag(s)</source>
+        <translation>
+            <numerusform>{number} тег</numerusform>
+            <numerusform>{number} тега</numerusform>
+            <numerusform>{number} тегов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} product(s)</source>
+        <translation>
+            <numerusform>{number} товар</numerusform>
+            <numerusform>{number} товара</numerusform>
+            <numerusform>{number} товаров</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>table</source>
+        <translation>таблица</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>строки</translation>
+    </message>
+    <message>
+        <source>tag</source>
+        <translation>тег</translation>
+    </message>
+    <message>
+        <source>type</source>
+        <translation>тип</translation>
+    </message>
+    <message>
+        <source>Columns not imported: {columns}</source>
+        <translation>Не импортированы столбцы: {columns}</translation>
+    </message>
+    <message>
+        <source>Dry run: nothing was written.</source>
+        <translation>Пробный запуск: ничего не записано.</translation>
+    </message>
+    <message>
+        <source>Tables</source>
+        <translation>Таблицы</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>События</translation>
+    </message>
+    <message>
+        <source>--map {item}: write it as &quot;CSV column=field&quot;</source>
+        <translation>--map {item}: запишите как &quot;столбец CSV=поле&quot;</translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} rejected row(s)</source>
+        <translation>
+            <numerusform>{number} отклонённая строка</numerusform>
+            <numerusform>{number} отклонённые строки</numerusform>
+            <numerusform>{number} отклонённых строк</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>skipped {where}: {reason}</source>
+        <translation>пропущено {where}: {reason}</translation>
+    </message>
+    <message>
+        <source>error:</source>
+        <translation>ошибка:</translation>
+    </message>
+    <message>
         <source>Steps that differ ({shown} of {total})</source>
         <translation>Шаги с различиями ({shown} из {total})</translation>
     </message>
@@ -1413,6 +1653,33 @@
     <message>
         <source>exit {exit}</source>
         <translation>выход {exit}</translation>
+    </message>
+</context>
+<context>
+    <name>Database</name>
+    <message>
+        <source>unknown locale {locale}; use one of: {locales}</source>
+        <translation>неизвестная локаль {locale}; используйте одну из: {locales}</translation>
+    </message>
+    <message>
+        <source>the number of contacts must be at least 1, not {n}</source>
+        <translation>число контактов должно быть не меньше 1, а не {n}</translation>
+    </message>
+    <message>
+        <source>the database already has contacts; use --replace to start over</source>
+        <translation>в базе уже есть контакты; добавьте --replace, чтобы начать заново</translation>
+    </message>
+    <message>
+        <source>cannot open the database {url}: {problem}</source>
+        <translation>не удаётся открыть базу данных {url}: {problem}</translation>
+    </message>
+    <message>
+        <source>{source}: {url} is not a database URL ({problem})</source>
+        <translation>{source}: {url} — не URL базы данных ({problem})</translation>
+    </message>
+    <message>
+        <source>cannot create the folder {folder} for the database: {problem}</source>
+        <translation>не удаётся создать папку {folder} для базы данных: {problem}</translation>
     </message>
 </context>
 <context>
