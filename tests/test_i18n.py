@@ -10,17 +10,18 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QDate, QLocale
 
 from app.engine import i18n
 from app.engine.durations import duration_words
 from app.engine.expressions import parse, to_words
 from app.engine.i18n import T, english
-from app.engine.locale_format import NBSP, format_money, format_number
+from app.engine.locale_format import NBSP, format_date, format_money, format_number
 from app.engine.model import Edge
 from app.engine.serialization import load_scenario
 from app.engine.summary import summarize
@@ -155,6 +156,15 @@ def test_money_matches_qlocale(amount: float, locale: str, symbol: str) -> None:
 def test_numbers_match_qlocale(locale: str) -> None:
     assert format_number(1234567, locale) == QLocale(locale).toString(1234567)
     assert format_number(1234.5, locale, 2) == QLocale(locale).toString(1234.5, "f", 2)
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 12), date(2025, 11, 1)])
+def test_dates_match_qlocale(day: date) -> None:
+    qdate = QDate(day.year, day.month, day.day)
+    short = QLocale("ru_RU").toString(qdate, QLocale.FormatType.ShortFormat)
+    assert format_date(day, "ru_RU") == short
+    assert format_date(day, "en_US") == QLocale("en_US").toString(qdate, "MMM d, yyyy")
+    assert format_date(day, None) == day.isoformat()
 
 
 def test_message_previews_follow_the_locale() -> None:

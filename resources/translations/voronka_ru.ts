@@ -161,6 +161,14 @@
         <translation>ждут</translation>
     </message>
     <message>
+        <source>the numbers of a stored run (see `voronka runs list`) instead of a new one</source>
+        <translation>числа сохранённого прогона (см. `voronka runs list`) вместо нового</translation>
+    </message>
+    <message>
+        <source>with --simulate or --run: database URL</source>
+        <translation>с --simulate или --run: URL базы данных</translation>
+    </message>
+    <message>
         <source>run a funnel over the contact database (counts, conversions, revenue)</source>
         <translation>прогнать воронку по базе контактов (количества, конверсии, выручка)</translation>
     </message>
@@ -447,6 +455,90 @@
     <message>
         <source>error:</source>
         <translation>ошибка:</translation>
+    </message>
+    <message>
+        <source>{what} of ‘{name}’</source>
+        <translation>{what}: «{name}»</translation>
+    </message>
+    <message>
+        <source>with --simulate</source>
+        <translation>с --simulate</translation>
+    </message>
+    <message numerus="yes">
+        <source>PDF report, %n page(s)</source>
+        <translation>
+            <numerusform>PDF-отчёт, %n страница</numerusform>
+            <numerusform>PDF-отчёт, %n страницы</numerusform>
+            <numerusform>PDF-отчёт, %n страниц</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>--run {id} is a run of ‘{other}’ ({other_id}), not of ‘{name}’ ({scenario_id})</source>
+        <translation>--run {id} — прогон воронки «{other}» ({other_id}), а не «{name}» ({scenario_id})</translation>
+    </message>
+    <message>
+        <source>warning: the funnel changed since run {id} ({when}); the numbers are that version&apos;s</source>
+        <translation>предупреждение: воронка изменилась после прогона {id} ({when}); числа относятся к той версии</translation>
+    </message>
+    <message>
+        <source>pictures and reports (png, svg, pdf, html, report-pdf)</source>
+        <translation>изображения и отчёты (png, svg, pdf, html, report-pdf)</translation>
+    </message>
+    <message>
+        <source>--to {target} needs -o OUT (the file to write)</source>
+        <translation>для --to {target} нужен -o ФАЙЛ (куда записать)</translation>
+    </message>
+    <message>
+        <source>--scale and --dpi are for --to png</source>
+        <translation>--scale и --dpi — только для --to png</translation>
+    </message>
+    <message>
+        <source>--simulate makes a new run and --run shows a stored one: give one of them</source>
+        <translation>--simulate делает новый прогон, а --run показывает сохранённый: укажите что-то одно</translation>
+    </message>
+    <message>
+        <source>--transparent is for the canvas pictures (png, svg, pdf)</source>
+        <translation>--transparent — только для изображений схемы (png, svg, pdf)</translation>
+    </message>
+    <message>
+        <source>HTML report</source>
+        <translation>HTML-отчёт</translation>
+    </message>
+    <message>
+        <source>PNG: pixels per diagram pixel (default 2)</source>
+        <translation>PNG: пикселей на пиксель схемы (по умолчанию 2)</translation>
+    </message>
+    <message>
+        <source>PNG: dots per inch (96 = scale 1)</source>
+        <translation>PNG: точек на дюйм (96 = масштаб 1)</translation>
+    </message>
+    <message>
+        <source>PNG/SVG/PDF: no background behind the diagram</source>
+        <translation>PNG/SVG/PDF: без фона под схемой</translation>
+    </message>
+    <message>
+        <source>the colours</source>
+        <translation>цветовая тема</translation>
+    </message>
+    <message>
+        <source>simulate over the contact database: flow numbers on the diagram, and the results in a report</source>
+        <translation>симулировать на базе контактов: потоки на схеме и результаты в отчёте</translation>
+    </message>
+    <message>
+        <source>with --simulate (default 1)</source>
+        <translation>с --simulate (по умолчанию 1)</translation>
+    </message>
+    <message>
+        <source>with --simulate: horizon (30)</source>
+        <translation>с --simulate: горизонт в днях (30)</translation>
+    </message>
+    <message>
+        <source>with --simulate: simulated start, ISO date</source>
+        <translation>с --simulate: начало симуляции, дата ISO</translation>
+    </message>
+    <message>
+        <source>{option} must be above 0</source>
+        <translation>{option} должен быть больше 0</translation>
     </message>
     <message>
         <source>Steps that differ ({shown} of {total})</source>
@@ -3444,6 +3536,257 @@ Esc очищает фильтр.</translation>
     <message>
         <source>Cannot recover</source>
         <translation>Не удаётся восстановить</translation>
+    </message>
+</context>
+<context>
+    <name>Report</name>
+    <message>
+        <source>Unknown type ‘{type}’</source>
+        <translation>Неизвестный тип «{type}»</translation>
+    </message>
+    <message>
+        <source>of {n} in the base</source>
+        <translation>из {n} в базе</translation>
+    </message>
+    <message>
+        <source>The whole funnel</source>
+        <translation>Вся воронка</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Ошибка</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>Предупреждение</translation>
+    </message>
+    <message>
+        <source>Funnel report</source>
+        <translation>Отчёт о воронке</translation>
+    </message>
+    <message>
+        <source>{title} — funnel report</source>
+        <translation>{title} — отчёт о воронке</translation>
+    </message>
+    <message>
+        <source>The funnel</source>
+        <translation>Воронка</translation>
+    </message>
+    <message>
+        <source>Open red ports are exits that lead nowhere: contacts would leak there.</source>
+        <translation>Открытые красные порты — выходы, которые никуда не ведут: там контакты были бы потеряны.</translation>
+    </message>
+    <message>
+        <source>Steps and messages</source>
+        <translation>Шаги и сообщения</translation>
+    </message>
+    <message>
+        <source>In the order a contact meets them. Messages are shown as a sample contact ({sample}) would receive them.</source>
+        <translation>В том порядке, в каком их проходит контакт. Сообщения показаны так, как их получил бы пример контакта ({sample}).</translation>
+    </message>
+    <message>
+        <source>Validation</source>
+        <translation>Проверка</translation>
+    </message>
+    <message>
+        <source>No problems: every exit of every step is handled.</source>
+        <translation>Проблем нет: у каждого шага обработан каждый выход.</translation>
+    </message>
+    <message>
+        <source>{errors}, {warnings}.</source>
+        <translation>{errors}, {warnings}.</translation>
+    </message>
+    <message>
+        <source>Errors must be fixed before the funnel can run.</source>
+        <translation>Ошибки нужно исправить, прежде чем запускать воронку.</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>Важность</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Шаг</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Проблема</translation>
+    </message>
+    <message>
+        <source>Simulation results</source>
+        <translation>Результаты симуляции</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>Контакты</translation>
+    </message>
+    <message>
+        <source>95 % range</source>
+        <translation>Диапазон 95 %</translation>
+    </message>
+    <message>
+        <source>From previous</source>
+        <translation>От предыдущего</translation>
+    </message>
+    <message>
+        <source>From start</source>
+        <translation>От начала</translation>
+    </message>
+    <message>
+        <source>Revenue</source>
+        <translation>Выручка</translation>
+    </message>
+    <message>
+        <source>Made with Voronka</source>
+        <translation>Сделано в Voronka</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n simulated day(s)</source>
+        <translation>
+            <numerusform>%n день симуляции</numerusform>
+            <numerusform>%n дня симуляции</numerusform>
+            <numerusform>%n дней симуляции</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) per {period}</source>
+        <translation>
+            <numerusform>%n сообщение за {period}</numerusform>
+            <numerusform>%n сообщения за {period}</numerusform>
+            <numerusform>%n сообщений за {period}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Still in the funnel</source>
+        <translation>Ещё в воронке</translation>
+    </message>
+    <message>
+        <source>The template is shown as written: it could not be filled in for the sample contact ({problem}).</source>
+        <translation>Шаблон показан как написан: его не удалось заполнить для примера контакта ({problem}).</translation>
+    </message>
+    <message>
+        <source>{days}, seed {seed}, {runs}: figures are from the first, ranges the 2.5–97.5 % spread across all.</source>
+        <translation>{days}, зерно {seed}, {runs}: числа — из первого прогона, диапазоны — разброс 2,5–97,5 % по всем.</translation>
+    </message>
+    <message>
+        <source>{days}, seed {seed}.</source>
+        <translation>{days}, зерно {seed}.</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Шаги</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>Сообщения</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Каналы</translation>
+    </message>
+    <message>
+        <source>Currency</source>
+        <translation>Валюта</translation>
+    </message>
+    <message>
+        <source>95 % range:</source>
+        <translation>диапазон 95 %:</translation>
+    </message>
+    <message>
+        <source>Contacts entered</source>
+        <translation>Вошло контактов</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>Конверсий</translation>
+    </message>
+    <message>
+        <source>Conversion</source>
+        <translation>Конверсия</translation>
+    </message>
+    <message>
+        <source>Messages sent</source>
+        <translation>Отправлено сообщений</translation>
+    </message>
+    <message>
+        <source>Cost of messages</source>
+        <translation>Стоимость сообщений</translation>
+    </message>
+    <message>
+        <source>Funnel</source>
+        <translation>Воронка</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n ошибка</numerusform>
+            <numerusform>%n ошибки</numerusform>
+            <numerusform>%n ошибок</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n warning(s)</source>
+        <translation>
+            <numerusform>%n предупреждение</numerusform>
+            <numerusform>%n предупреждения</numerusform>
+            <numerusform>%n предупреждений</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>then</source>
+        <translation>далее</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>Quiet hours</source>
+        <translation>Тихие часы</translation>
+    </message>
+    <message>
+        <source>Frequency cap</source>
+        <translation>Лимит частоты</translation>
+    </message>
+    <message>
+        <source>at the horizon</source>
+        <translation>на конец горизонта</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s)</source>
+        <translation>
+            <numerusform>%n прогон</numerusform>
+            <numerusform>%n прогона</numerusform>
+            <numerusform>%n прогонов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>не подключён</translation>
+    </message>
+    <message>
+        <source>The next {pages} show the diagram in parts, large enough to read every step.</source>
+        <translation>На следующих страницах ({pages}) схема показана по частям, достаточно крупно, чтобы прочесть каждый шаг.</translation>
+    </message>
+    <message>
+        <source>Page {n}</source>
+        <translation>Страница {n}</translation>
+    </message>
+    <message>
+        <source>The funnel, part {n} of {total}</source>
+        <translation>Воронка, часть {n} из {total}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n page(s)</source>
+        <translation>
+            <numerusform>%n страница</numerusform>
+            <numerusform>%n страницы</numerusform>
+            <numerusform>%n страниц</numerusform>
+        </translation>
     </message>
 </context>
 <context>
