@@ -2450,6 +2450,10 @@
 <context>
     <name>Help</name>
     <message>
+        <source>What is an auto-funnel</source>
+        <translation>Что такое автоворонка</translation>
+    </message>
+    <message>
         <source>Tab, or double-click the canvas</source>
         <translation>Tab или двойной щелчок по холсту</translation>
     </message>
@@ -2488,10 +2492,6 @@
     <message>
         <source>Select the steps in a rectangle</source>
         <translation>Выделить шаги рамкой</translation>
-    </message>
-    <message>
-        <source>What is an auto-funnel</source>
-        <translation>Что такое автоворонка</translation>
     </message>
 </context>
 <context>
@@ -4263,8 +4263,8 @@ Esc очищает фильтр.</translation>
         <translation>Язык системы ({name})</translation>
     </message>
     <message>
-        <source>The language changes the next time Voronka starts.</source>
-        <translation>Язык сменится при следующем запуске «Воронки».</translation>
+        <source>The interface language changes the next time Voronka starts; help pages change at once.</source>
+        <translation>Язык интерфейса сменится при следующем запуске «Воронки»; справка — сразу.</translation>
     </message>
     <message>
         <source>Light</source>
