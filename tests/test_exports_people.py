@@ -379,6 +379,128 @@ def test_report_pdf_pages_follow_its_sections(qapp, tmp_path: Path, results, nam
     assert "Simulation results" in last and "Time to conversion" in last
 
 
+# --- the report in Russian ---------------------------------------------------------------------
+
+RU_CART = EXAMPLES / "ru" / "abandoned_cart.json"
+RUSSIAN_HEADINGS = (
+    "Отчёт о воронке",
+    "Воронка",
+    "Шаги и сообщения",
+    "Проверка",
+    "Результаты симуляции",
+    "Этап",
+    "От предыдущего",
+    "От начала",
+    "Выручка",
+)
+ENGLISH_WORDS = re.compile(
+    r"Funnel report|The funnel|Steps and messages|Validation|Simulation results|From previous"
+    r"|\bthen\b|\bPage \d|simulated day|\bseed\b|\bin the base\b|\brange\b|of start|"
+    r"\bRevenue\b|\bMessages per day\b|\d+ in\b"
+)
+
+
+@pytest.fixture
+def russian(qapp):
+    """The interface language Russian: Qt's translators on the application (canvas, charts)
+    and the engine's texts (the report's words)."""
+    from app.i18n import install_language, remove_language
+
+    install_language("ru")
+    yield
+    remove_language()
+
+
+def test_html_report_in_russian(russian, database: str):
+    import html as html_lib
+
+    from app.canvas.scene import FunnelScene
+    from app.document import EditorDocument
+    from app.engine.db import contact_schema, open_database, read_columns
+    from app.engine.flow import FlowFigures
+    from app.engine.serialization import load_scenario
+    from app.engine.simulation import simulate
+    from app.exporters.report import build_report, report_html
+
+    scenario = load_scenario(RU_CART).scenario
+    engine = open_database(database)
+    columns = dict(read_columns(engine))
+    count = len(next(iter(columns.values())))
+    result = simulate(
+        scenario,
+        columns,
+        seed=3,
+        replications=2,
+        start=datetime(2026, 11, 2),
+        n=count,
+        schema=contact_schema(engine),
+    )
+    engine.dispose()
+    scene = FunnelScene(EditorDocument(scenario))
+    scene.set_flow(FlowFigures.from_result(result, scenario))
+    report = build_report(scenario, result)
+    page = report_html(report, scene)
+    text = html_lib.unescape(page)
+    assert '<html lang="ru">' in page
+    assert f"<title>{scenario.name} — отчёт о воронке</title>" in text
+    for heading in RUSSIAN_HEADINGS[1:]:
+        assert f">{heading}<" in text, heading
+    assert re.search(r"Отчёт о воронке · \d\d\.\d\d\.20\d\d<", text)
+    assert "Сделано в Voronka" in text
+    assert re.search(r">Лимит частоты</dt><dd>3 сообщения за 1 день<", text)
+    assert "далее</span> →" in text and "2 прогона: числа — из первого прогона" in text
+    assert re.search(r"диапазон 95 %: <span class=\"range\">[\d\u202f]+–[\d\u202f]+</span>", text)
+    # The diagram's flow badges and the charts' own labels (painted with Qt's tr()).
+    assert re.search(r">вошли \d+<", text) and "Выручка и затраты по каналам" in text
+    assert "от входа" in text and "Затраты" in text
+    words = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+    left = ENGLISH_WORDS.search(html_lib.unescape(words))
+    assert left is None, left
+    assert '"DejaVu Sans"' in page  # a family with Cyrillic first, on every platform it exists
+
+
+def test_pdf_report_in_russian(qapp, tmp_path: Path, database: str, capsys, monkeypatch):
+    from app.i18n import remove_language
+
+    monkeypatch.setenv("VORONKA_LANG", "ru")
+    out = tmp_path / "отчёт.pdf"
+    options = ["--simulate", "--db", database, "--start", "2026-11-02", "--replications", "2"]
+    try:
+        assert main(["export", str(RU_CART), "--to", "report-pdf", "-o", str(out), *options]) == 0
+    finally:
+        remove_language()
+    pages = read_pdf(out)
+    assert re.search(rf"PDF-отчёт, {len(pages)} страниц\b", capsys.readouterr().err)
+    texts = [p.text for p in pages]
+    everything = " ".join(texts)
+    assert "Отчёт о воронке" in texts[0] and "Страница 1" in texts[0]
+    assert re.search(r"вошли \d+", texts[0])  # the flow badges of the diagram
+    assert re.search(r"На следующих страницах \(\d страницы\) схема показана по частям", texts[0])
+    assert "Воронка, часть 1 из" in texts[1]
+    for heading in RUSSIAN_HEADINGS[2:]:
+        assert heading in everything, heading
+    assert re.search(r"\b\d\d\.\d\d\.20\d\d\b", texts[-1])
+    assert "Вошло контактов" in everything and "диапазон 95 %:" in everything
+    assert "Выручка и затраты по каналам" in everything and "от входа" in everything
+    assert not ENGLISH_WORDS.search(everything), ENGLISH_WORDS.search(everything)
+
+
+def test_a_long_note_is_cut_to_its_card_not_clipped(qapp):
+    """Exports drop clipping (SVG): a note's text must fit its card by itself."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFontMetricsF
+
+    from app.canvas.items import _BODY_FONT, fitted_text
+
+    rect = QRectF(0, 0, 150, 60)
+    metrics = QFontMetricsF(_BODY_FONT)
+    long = "Сравните две цели «Корзина возвращена», чтобы увидеть, сколько приносит скидка. " * 4
+    lines = fitted_text(long, rect).split("\n")
+    assert len(lines) == int(rect.height() // metrics.lineSpacing()) and lines[-1].endswith("…")
+    assert all(metrics.horizontalAdvance(line) <= rect.width() for line in lines)
+    assert fitted_text("Короткая заметка\nв две строки", rect) == "Короткая заметка\nв две строки"
+
+
 # --- the command line --------------------------------------------------------------------------
 
 CART = str(EXAMPLES / "abandoned_cart.json")

@@ -10,17 +10,18 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QDate, QLocale
 
 from app.engine import i18n
 from app.engine.durations import duration_words
 from app.engine.expressions import parse, to_words
 from app.engine.i18n import T, english
-from app.engine.locale_format import NBSP, format_money, format_number
+from app.engine.locale_format import NBSP, format_date, format_money, format_number
 from app.engine.model import Edge
 from app.engine.serialization import load_scenario
 from app.engine.summary import summarize
@@ -157,6 +158,15 @@ def test_numbers_match_qlocale(locale: str) -> None:
     assert format_number(1234.5, locale, 2) == QLocale(locale).toString(1234.5, "f", 2)
 
 
+@pytest.mark.parametrize("day", [date(2026, 3, 12), date(2025, 11, 1)])
+def test_dates_match_qlocale(day: date) -> None:
+    qdate = QDate(day.year, day.month, day.day)
+    short = QLocale("ru_RU").toString(qdate, QLocale.FormatType.ShortFormat)
+    assert format_date(day, "ru_RU") == short
+    assert format_date(day, "en_US") == QLocale("en_US").toString(qdate, "MMM d, yyyy")
+    assert format_date(day, None) == day.isoformat()
+
+
 def test_message_previews_follow_the_locale() -> None:
     assert money(1234, "RUB") == f"1{NBSP}234{NBSP}₽"  # no locale: the currency's own way
     assert money(1234, "USD") == "$1,234"
@@ -286,3 +296,53 @@ def test_runtime_export_is_the_same_in_every_interface_language() -> None:
         assert dumps_runtime(scenario) == english_export
     finally:
         i18n.install(None)
+
+
+@pytest.fixture
+def russian_cli(monkeypatch) -> Iterator[None]:
+    """`voronka …` run in this process with the language override set to Russian."""
+    monkeypatch.setenv("VORONKA_LANG", "ru")
+    yield
+    i18n.install(None)
+
+
+def test_db_commands_speak_russian(tmp_path: Path, capsys, russian_cli) -> None:
+    from app.cli import main
+
+    url = f"sqlite:///{tmp_path / 'contacts.sqlite3'}"
+    assert main(["db", "init", "--db", url]) == 0
+    assert "База данных готова: " in capsys.readouterr().out
+    demo = ["db", "demo", "--db", url, "--contacts", "301", "--seed", "2", "--today", "2025-03-01"]
+    assert main(demo) == 0
+    written = capsys.readouterr().out
+    assert re.fullmatch(
+        r"Демо-данные записаны: 301 контакт, [\d\xa0]+ событи(е|я|й), 9 тегов, 7 товаров\.\n",
+        written,
+    ), written
+    assert main(demo) == 2
+    refused = capsys.readouterr().err
+    assert refused.startswith("ошибка: в базе уже есть контакты; добавьте --replace")
+
+    assert main(["db", "stats", "--db", url]) == 0
+    out = capsys.readouterr().out
+    for heading in ("Таблицы", "таблица", "строки", "Теги", "тег", "События", "тип", "события"):
+        assert re.search(rf"(^|[\s┃]){heading}([\s┃]|$)", out, re.M), heading
+    assert not re.search(r"\b(Tables|Tags|Events|table|rows|tag|type)\b", out)
+    events = int(re.search(r"events\s+│\s+([\d\xa0]+)", out)[1].replace(NBSP, ""))
+    assert events > 1000 and f"{events // 1000}{NBSP}{events % 1000:03d}" in out  # 1 234
+
+
+def test_db_import_reports_in_russian(tmp_path: Path, capsys, russian_cli) -> None:
+    from app.cli import main
+
+    url = f"sqlite:///{tmp_path / 'contacts.sqlite3'}"
+    bitrix = str(ROOT / "tests" / "data" / "import" / "bitrix24_contacts.csv")
+    assert main(["db", "import", bitrix, "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert "ошибка: " in err and "2 отклонённые строки — см. выше; ничего не записано" in err
+    assert main(["db", "import", bitrix, "--db", url, "--skip-bad", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "пресет bitrix24" in out and "контактов было бы создано" in out
+    assert f"пропущено {bitrix}:4: " in out and "Пробный запуск: ничего не записано." in out
+    assert main(["db", "import", bitrix, "--db", url, "--map", "nonsense"]) == 2
+    assert "--map 'nonsense': запишите как \"столбец CSV=поле\"" in capsys.readouterr().err

@@ -113,3 +113,28 @@ def test_the_page_follows_the_language_setting(qapp):
     finally:
         page.close()
     assert help_page("auto_funnel", "de") == help_page("auto_funnel", "en")
+
+
+def test_the_open_page_follows_a_language_change_in_the_settings(window, qtbot):
+    """Choosing a language in Settings turns the open help page (title included) at once;
+    Cancel turns it back, OK keeps it."""
+    preferences.update(language="en")
+    page = help.show_auto_funnel_page()
+    try:
+        assert page.browser.toPlainText().startswith("What is an auto-funnel")
+        assert page.windowTitle() == "What is an auto-funnel — Voronka"
+        dialog = window.show_settings()
+        dialog.language.setCurrentIndex(dialog.language.findData("ru"))
+        assert page.browser.toPlainText().startswith("Что такое автоворонка")
+        assert page.windowTitle() == "Что такое автоворонка — Voronka"
+        dialog.reject()
+        assert page.browser.toPlainText().startswith("What is an auto-funnel")
+
+        dialog = window.show_settings()
+        dialog.language.setCurrentIndex(dialog.language.findData("ru"))
+        dialog.accept()
+        assert preferences.load().language == "ru"
+        assert page.isVisible() and page.browser.toPlainText().startswith("Что такое автоворонка")
+        assert window.menuBar().actions()[0].text() == "&File"  # the rest waits for a restart
+    finally:
+        page.close()

@@ -10,7 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QLocale, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -366,11 +376,38 @@ class AnnotationItem(StepItem):
         else:
             painter.setPen(QColor("#3A3A3A"))
             painter.setFont(_BODY_FONT)
-            painter.drawText(
-                rect.adjusted(10, 8, -10, -8),
-                Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                self.text,
-            )
+            inner = rect.adjusted(10, 8, -10, -8)
+            painter.drawText(inner, Qt.AlignmentFlag.AlignTop, fitted_text(self.text, inner))
+
+
+def fitted_text(text: str, rect: QRectF, font: QFont = _BODY_FONT) -> str:
+    """`text` word-wrapped to the width of `rect`, as many lines as its height holds, the last
+    one elided. Painting relies on no clipping: the SVG export drops it, and a long note
+    (Russian is longer) would run out of its card there."""
+    metrics = QFontMetricsF(font)
+    room = max(1, int(rect.height() // metrics.lineSpacing()))
+    text = text.replace("\n", "\u2028")  # QTextLayout's line break (as drawText does)
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    lines = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(rect.width())
+        lines.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+    units = text.encode("utf-16-le")  # Qt counts positions in UTF-16 code units
+
+    def piece(start: int, length: int | None = None) -> str:
+        end = None if length is None else 2 * (start + length)
+        return units[2 * start : end].decode("utf-16-le")
+
+    shown = [piece(start, length).rstrip() for start, length in lines[:room]]
+    if len(lines) > room:
+        rest = piece(lines[room - 1][0]).replace("\u2028", " ")
+        shown[-1] = metrics.elidedText(rest, Qt.TextElideMode.ElideRight, rect.width())
+    return "\n".join(shown)
 
 
 class EdgeItem(QGraphicsPathItem):

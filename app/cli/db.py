@@ -20,6 +20,8 @@ from app.engine.db.models import Contact, Event, Product, SimulationRun, Tag, co
 from app.engine.db.presets import PRESETS
 from app.engine.db.session import ENV_VAR, DatabaseError, open_database, schema_revision
 from app.engine.expressions import ExpressionError
+from app.engine.i18n import T, current_locale
+from app.engine.locale_format import format_number
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 PROGRESS_FROM_BYTES = 2_000_000
@@ -30,76 +32,130 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     common.add_argument(
         "--db",
         metavar="URL",
-        help=f"SQLAlchemy database URL (default: ${ENV_VAR}, else an SQLite file in your "
-        "user data folder); e.g. postgresql+psycopg://user:password@host/dbname",
+        help=str(
+            T(
+                "CLI",
+                "SQLAlchemy database URL (default: ${env}, else an SQLite file in your user "
+                "data folder); e.g. postgresql+psycopg://user:password@host/dbname",
+                env=ENV_VAR,
+            )
+        ),
     )
     db = commands.add_parser(
         "db",
-        help="the contact database: init, demo, stats, import, count",
-        description="Create, fill and inspect the contact database.",
+        help=str(T("CLI", "the contact database: init, demo, stats, import, count")),
+        description=str(T("CLI", "Create, fill and inspect the contact database.")),
     )
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
-    init = actions.add_parser("init", parents=[common], help="create or upgrade the database")
+    init = actions.add_parser(
+        "init", parents=[common], help=str(T("CLI", "create or upgrade the database"))
+    )
     init.set_defaults(run=run_init)
 
     demo = actions.add_parser(
-        "demo", parents=[common], help="fill the database with plausible demo contacts"
+        "demo",
+        parents=[common],
+        help=str(T("CLI", "fill the database with plausible demo contacts")),
     )
-    demo.add_argument("--contacts", type=_positive, default=5000, metavar="N")
-    demo.add_argument("--locale", choices=LOCALES, default="ru_RU")
-    demo.add_argument("--seed", type=int, default=0, metavar="S")
+    demo.add_argument(
+        "--contacts",
+        type=_positive,
+        default=5000,
+        metavar="N",
+        help=str(T("CLI", "how many contacts (default 5000)")),
+    )
+    demo.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default="ru_RU",
+        help=str(T("CLI", "names, phones and cities of this country (default ru_RU)")),
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help=str(T("CLI", "the same seed gives the same contacts (default 0)")),
+    )
     demo.add_argument(
         "--today",
         type=date.fromisoformat,
         metavar="YYYY-MM-DD",
-        help="the day histories end (default: today); fixes the data for a seed",
+        help=str(T("CLI", "the day histories end (default: today); fixes the data for a seed")),
     )
-    demo.add_argument("--replace", action="store_true", help="delete existing contacts first")
+    demo.add_argument(
+        "--replace", action="store_true", help=str(T("CLI", "delete existing contacts first"))
+    )
     demo.set_defaults(run=run_demo)
 
     stats = actions.add_parser(
-        "stats", parents=[common], help="count rows per table, tag and event type"
+        "stats", parents=[common], help=str(T("CLI", "count rows per table, tag and event type"))
     )
     stats.set_defaults(run=run_stats)
 
     load = actions.add_parser(
         "import",
         parents=[common],
-        help="import contacts from a CSV export",
-        description="Import contacts from a CSV file as CRMs and shops export it. The import "
-        "is one transaction: if it fails, nothing is written. Exit status: 0 imported, "
-        "1 rows were rejected (nothing written unless --skip-bad), 2 the file or the "
-        "database could not be used. Presets and field names: docs/IMPORT.md.",
+        help=str(T("CLI", "import contacts from a CSV export")),
+        description=str(
+            T(
+                "CLI",
+                "Import contacts from a CSV file as CRMs and shops export it. The import is "
+                "one transaction: if it fails, nothing is written. Exit status: 0 imported, "
+                "1 rows were rejected (nothing written unless --skip-bad), 2 the file or the "
+                "database could not be used. Presets and field names: docs/IMPORT.md.",
+            )
+        ),
     )
     load.add_argument("file", type=Path, metavar="FILE")
-    load.add_argument("--preset", choices=("auto", *PRESETS), default="auto")
+    load.add_argument(
+        "--preset",
+        choices=("auto", *PRESETS),
+        default="auto",
+        help=str(T("CLI", "whose export the file is (default: recognised from the header)")),
+    )
     load.add_argument(
         "--map",
         action="append",
         default=[],
         metavar='"CSV column=field"',
-        help="import a column into a field (or attr:<name>; - ignores the column); repeatable",
+        help=str(
+            T(
+                "CLI",
+                "import a column into a field (or attr:<name>; - ignores the column); repeatable",
+            )
+        ),
     )
-    load.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
-    load.add_argument("--skip-bad", action="store_true", help="import the good rows only")
-    load.add_argument("--encoding", help="the file's encoding, when detection is not enough")
+    load.add_argument(
+        "--dry-run", action="store_true", help=str(T("CLI", "check and report, write nothing"))
+    )
+    load.add_argument(
+        "--skip-bad", action="store_true", help=str(T("CLI", "import the good rows only"))
+    )
+    load.add_argument(
+        "--encoding", help=str(T("CLI", "the file's encoding, when detection is not enough"))
+    )
     load.add_argument(
         "--phone-country",
         metavar="CODE",
-        help="country calling code for phones written without one, e.g. 1 or 7",
+        help=str(T("CLI", "country calling code for phones written without one, e.g. 1 or 7")),
     )
     load.set_defaults(run=run_import)
 
     count = actions.add_parser(
-        "count", parents=[common], help="count the contacts a condition selects"
+        "count", parents=[common], help=str(T("CLI", "count the contacts a condition selects"))
     )
-    count.add_argument("condition", metavar="CONDITION")
+    count.add_argument(
+        "condition",
+        metavar="CONDITION",
+        help=str(T("CLI", 'a condition in the expression language, e.g. "cats" in tags')),
+    )
     count.add_argument(
         "--now",
         type=datetime.fromisoformat,
         metavar="YYYY-MM-DDTHH:MM",
-        help="the moment of evaluation, UTC (default: now)",
+        help=str(T("CLI", "the moment of evaluation, UTC (default: now)")),
     )
     count.set_defaults(run=run_count)
 
@@ -107,13 +163,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(str(T("CLI", "must be at least 1")))
     return value
 
 
 def _fail(message: str, status: int = EXIT_FAILED) -> int:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[red]error:[/red] {escape(message)}")
+    console.print(f"[red]{escape(str(T('CLI', 'error:')))}[/red] {escape(message)}")
     return status
 
 
@@ -127,7 +183,10 @@ def run_init(args: argparse.Namespace) -> int:
     except DatabaseError as error:
         return _fail(str(error))
     where = engine.url.render_as_string(hide_password=True)
-    print(f"Database ready: {where} (schema revision {schema_revision(engine)})")
+    revision = schema_revision(engine)
+    print(
+        T("CLI", "Database ready: {url} (schema revision {revision})", url=where, revision=revision)
+    )
     return EXIT_OK
 
 
@@ -147,8 +206,14 @@ def run_demo(args: argparse.Namespace) -> int:
     except (DatabaseError, DemoError) as error:
         return _fail(str(error))
     print(
-        f"Demo data written: {report.contacts} contacts, {report.events} events, "
-        f"{report.tags} tags, {report.products} products."
+        T(
+            "CLI",
+            "Demo data written: {contacts}, {events}, {tags}, {products}.",
+            contacts=T("CLI", "{number} contact(s)", report.contacts, number=_n(report.contacts)),
+            events=T("CLI", "{number} event(s)", report.events, number=_n(report.events)),
+            tags=T("CLI", "{number} tag(s)", report.tags, number=_n(report.tags)),
+            products=T("CLI", "{number} product(s)", report.products, number=_n(report.products)),
+        )
     )
     return EXIT_OK
 
@@ -161,17 +226,17 @@ def run_stats(args: argparse.Namespace) -> int:
     console = Console(soft_wrap=True)
     console.print(engine.url.render_as_string(hide_password=True), markup=False)
     with engine.connect() as connection:
-        tables = Table(title="Tables")
-        tables.add_column("table")
-        tables.add_column("rows", justify="right")
+        tables = Table(title=str(T("CLI", "Tables")))
+        tables.add_column(str(T("CLI", "table")))
+        tables.add_column(str(T("CLI", "rows")), justify="right")
         for table in (Contact, Tag, contact_tags, Event, Product, SimulationRun):
             name = getattr(table, "__tablename__", None) or table.name
             rows = connection.scalar(sa.select(sa.func.count()).select_from(table))
-            tables.add_row(name, f"{rows:,}")
+            tables.add_row(name, _n(rows))
         console.print(tables)
-        tags = Table(title="Tags")
-        tags.add_column("tag")
-        tags.add_column("contacts", justify="right")
+        tags = Table(title=str(T("CLI", "Tags")))
+        tags.add_column(str(T("CLI", "tag")))
+        tags.add_column(str(T("CLI", "contacts")), justify="right")
         query = (
             sa.select(Tag.name, sa.func.count(contact_tags.c.contact_id))
             .select_from(Tag)
@@ -180,19 +245,19 @@ def run_stats(args: argparse.Namespace) -> int:
             .order_by(Tag.name)
         )
         for name, members in connection.execute(query):
-            tags.add_row(name, f"{members:,}")
+            tags.add_row(name, _n(members))
         console.print(tags)
-        events = Table(title="Events")
-        events.add_column("type")
-        events.add_column("events", justify="right")
-        events.add_column("contacts", justify="right")
+        events = Table(title=str(T("CLI", "Events")))
+        events.add_column(str(T("CLI", "type")))
+        events.add_column(str(T("CLI", "events")), justify="right")
+        events.add_column(str(T("CLI", "contacts")), justify="right")
         query = (
             sa.select(Event.type, sa.func.count(), sa.func.count(Event.contact_id.distinct()))
             .group_by(Event.type)
             .order_by(Event.type)
         )
         for name, total, contacts in connection.execute(query):
-            events.add_row(name, f"{total:,}", f"{contacts:,}")
+            events.add_row(name, _n(total), _n(contacts))
         console.print(events)
     return EXIT_OK
 
@@ -202,7 +267,9 @@ def run_import(args: argparse.Namespace) -> int:
     for item in args.map:
         column, equals, target = item.rpartition("=")
         if not equals or not column.strip():
-            return _fail(f'--map {item!r}: write it as "CSV column=field"')
+            return _fail(
+                str(T("CLI", '--map {item}: write it as "CSV column=field"', item=repr(item)))
+            )
         mapping[column.strip()] = target.strip()
     try:
         engine = _open(args.db)
@@ -226,39 +293,59 @@ def run_import(args: argparse.Namespace) -> int:
             return _fail(f"{args.file}: {error}")
         for row in error.rejected:
             print(f"{args.file}:{row.line}: {row.reason}", file=sys.stderr)
-        return _fail(
-            f"{args.file}: {len(error.rejected)} rejected row(s) listed above; nothing was "
-            "written. Fix them, or pass --skip-bad to import the other rows.",
-            EXIT_REJECTED,
+        rejected = len(error.rejected)
+        message = T(
+            "CLI",
+            "{rows} listed above; nothing was written. Fix them, or pass --skip-bad to import "
+            "the other rows.",
+            rows=T("CLI", "{number} rejected row(s)", rejected, number=_n(rejected)),
         )
+        return _fail(f"{args.file}: {message}", EXIT_REJECTED)
     _print_report(report)
     return EXIT_OK
 
 
 def _print_report(report: ImportReport) -> None:
     console = Console(highlight=False, soft_wrap=True)
-    verb = "would be" if report.dry_run else "were"
-    console.print(
-        f"{report.path}: preset {report.preset}, {report.encoding}, {report.delimiter}",
-        markup=False,
+    heading = T(
+        "CLI",
+        "{file}: preset {preset}, {encoding}, {delimiter}",
+        file=report.path,
+        preset=report.preset,
+        encoding=report.encoding,
+        delimiter=report.delimiter,
     )
+    console.print(str(heading), markup=False)
+    if report.dry_run:
+        created = T("CLI", "contacts that would be created")
+        updated = T("CLI", "existing contacts that would be updated")
+    else:
+        created = T("CLI", "contacts created")
+        updated = T("CLI", "existing contacts updated")
     table = Table()
     table.add_column("")
     table.add_column("", justify="right")
     table.show_header = False
-    table.add_row("rows read", f"{report.rows:,}")
-    table.add_row(f"contacts that {verb} created", f"{report.created:,}")
-    table.add_row(f"existing contacts that {verb} updated", f"{report.updated:,}")
-    table.add_row("duplicate rows merged", f"{report.merged:,}")
-    table.add_row("rows rejected (skipped)", f"{len(report.rejected):,}")
-    table.add_row("new tags", f"{report.tags_created:,}")
+    table.add_row(str(T("CLI", "rows read")), _n(report.rows))
+    table.add_row(str(created), _n(report.created))
+    table.add_row(str(updated), _n(report.updated))
+    table.add_row(str(T("CLI", "duplicate rows merged")), _n(report.merged))
+    table.add_row(str(T("CLI", "rows rejected (skipped)")), _n(len(report.rejected)))
+    table.add_row(str(T("CLI", "new tags")), _n(report.tags_created))
     console.print(table)
     for row in report.rejected:
-        console.print(f"  skipped {report.path}:{row.line}: {row.reason}", markup=False)
+        where = f"{report.path}:{row.line}"
+        console.print(
+            "  " + str(T("CLI", "skipped {where}: {reason}", where=where, reason=row.reason)),
+            markup=False,
+        )
     if report.ignored_columns:
-        console.print("Columns not imported: " + ", ".join(report.ignored_columns), markup=False)
+        columns = ", ".join(report.ignored_columns)
+        console.print(
+            str(T("CLI", "Columns not imported: {columns}", columns=columns)), markup=False
+        )
     if report.dry_run:
-        console.print("Dry run: nothing was written.")
+        console.print(str(T("CLI", "Dry run: nothing was written.")), markup=False)
 
 
 def run_count(args: argparse.Namespace) -> int:
@@ -270,6 +357,20 @@ def run_count(args: argparse.Namespace) -> int:
     except ExpressionError as error:
         return _fail(f"{args.condition}\n{' ' * (error.column - 1)}^ {error.message}")
     return EXIT_OK
+
+
+def _n(value: int) -> str:
+    """A count as the interface language writes it: `2,000`, `2 000`."""
+    return format_number(value, current_locale() or "en")
+
+
+# The stages demo and import report progress in, as the bar names them.
+_STAGES = {
+    "contacts": T("CLI", "contacts"),
+    "events": T("CLI", "events"),
+    "reading": T("CLI", "reading"),
+    "writing": T("CLI", "writing"),
+}
 
 
 class _progress:
@@ -298,7 +399,8 @@ class _progress:
 
     def update(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
+            label = str(_STAGES[stage]) if stage in _STAGES else stage
+            self.tasks[stage] = self.bar.add_task(label, total=total)
         self.bar.update(self.tasks[stage], completed=done, total=total)
 
     def __exit__(self, *_exc: object) -> None:

@@ -14,6 +14,8 @@ import os
 import sys
 from datetime import datetime
 
+from app.engine.i18n import T, current_locale
+from app.engine.locale_format import language_of
 from app.engine.serialization import ScenarioFileError, load_scenario
 
 CANVAS_TARGETS = ("png", "svg", "pdf")
@@ -22,32 +24,57 @@ TARGETS = CANVAS_TARGETS + REPORT_TARGETS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("pictures and reports (png, svg, pdf, html, report-pdf)")
-    size = group.add_mutually_exclusive_group()
-    size.add_argument("--scale", type=float, help="PNG: pixels per diagram pixel (default 2)")
-    size.add_argument("--dpi", type=float, help="PNG: dots per inch (96 = scale 1)")
-    group.add_argument(
-        "--transparent", action="store_true", help="PNG/SVG/PDF: no background behind the diagram"
+    group = parser.add_argument_group(
+        str(T("CLI", "pictures and reports (png, svg, pdf, html, report-pdf)"))
     )
-    group.add_argument("--theme", choices=("light", "dark"), default="light")
+    size = group.add_mutually_exclusive_group()
+    size.add_argument(
+        "--scale", type=float, help=str(T("CLI", "PNG: pixels per diagram pixel (default 2)"))
+    )
+    size.add_argument("--dpi", type=float, help=str(T("CLI", "PNG: dots per inch (96 = scale 1)")))
+    group.add_argument(
+        "--transparent",
+        action="store_true",
+        help=str(T("CLI", "PNG/SVG/PDF: no background behind the diagram")),
+    )
+    group.add_argument(
+        "--theme", choices=("light", "dark"), default="light", help=str(T("CLI", "the colours"))
+    )
     group.add_argument(
         "--simulate",
         action="store_true",
-        help="simulate over the contact database: flow numbers on the diagram, and the "
-        "results in a report",
+        help=str(
+            T(
+                "CLI",
+                "simulate over the contact database: flow numbers on the diagram, and the "
+                "results in a report",
+            )
+        ),
     )
     group.add_argument(
         "--run",
         dest="run_id",
         type=int,
         metavar="ID",
-        help="the numbers of a stored run (see `voronka runs list`) instead of a new one",
+        help=str(
+            T(
+                "CLI",
+                "the numbers of a stored run (see `voronka runs list`) instead of a new one",
+            )
+        ),
     )
-    group.add_argument("--db", metavar="URL", help="with --simulate or --run: database URL")
-    group.add_argument("--seed", type=int, default=1, help="with --simulate (default 1)")
-    group.add_argument("--days", type=int, default=30, help="with --simulate: horizon (30)")
-    group.add_argument("--replications", type=int, default=1, metavar="K", help="with --simulate")
-    group.add_argument("--start", help="with --simulate: simulated start, ISO date")
+    with_simulate = str(T("CLI", "with --simulate"))
+    group.add_argument(
+        "--db", metavar="URL", help=str(T("CLI", "with --simulate or --run: database URL"))
+    )
+    group.add_argument(
+        "--seed", type=int, default=1, help=str(T("CLI", "with --simulate (default 1)"))
+    )
+    group.add_argument(
+        "--days", type=int, default=30, help=str(T("CLI", "with --simulate: horizon (30)"))
+    )
+    group.add_argument("--replications", type=int, default=1, metavar="K", help=with_simulate)
+    group.add_argument("--start", help=str(T("CLI", "with --simulate: simulated start, ISO date")))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.file).scenario
     except ScenarioFileError as error:
-        print(f"{args.file}: cannot be read: {error}", file=sys.stderr)
+        problem = T("CLI", "cannot be read: {problem}", problem=str(error))
+        print(f"{args.file}: {problem}", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window is ever shown
     from PySide6.QtWidgets import QApplication
@@ -70,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from app.exporters.devices import ExportFileError
 
     app = QApplication.instance() or QApplication([])  # noqa: F841 (kept alive while painting)
+    _speak_on_canvas()
     result = None
     if args.simulate:
         result, status = _simulate(args, scenario)
@@ -88,26 +117,44 @@ def run(args: argparse.Namespace) -> int:
     try:
         what = _write(args, scene, result)
     except (ExportFileError, OSError) as error:
-        print(f"{args.output}: cannot be written: {error}", file=sys.stderr)
+        problem = T("CLI", "cannot be written: {problem}", problem=str(error))
+        print(f"{args.output}: {problem}", file=sys.stderr)
         return 2
     finally:
         document.undo_stack.setClean()
-    print(f"{args.output}: {what} of ‘{scenario.name}’", file=sys.stderr)
+    done = T("CLI", "{what} of ‘{name}’", what=what, name=scenario.name)
+    print(f"{args.output}: {done}", file=sys.stderr)
     return 0
+
+
+def _speak_on_canvas() -> None:
+    """The canvas and the charts word their labels with Qt's `tr()`, which reads translators
+    installed on the application: install them for the language the command speaks (the CLI
+    chose it before any application existed)."""
+    language = language_of(current_locale())
+    if language and language != "en":
+        from app.i18n import install_language
+
+        install_language(language)
 
 
 def _option_problem(args: argparse.Namespace) -> str:
     if args.output is None:
-        return f"--to {args.to} needs -o OUT (the file to write)"
+        return str(T("CLI", "--to {target} needs -o OUT (the file to write)", target=args.to))
     if args.to != "png" and (args.scale is not None or args.dpi is not None):
-        return "--scale and --dpi are for --to png"
+        return str(T("CLI", "--scale and --dpi are for --to png"))
     for value, name in ((args.scale, "--scale"), (args.dpi, "--dpi")):
         if value is not None and value <= 0:
-            return f"{name} must be above 0"
+            return str(T("CLI", "{option} must be above 0", option=name))
     if args.simulate and args.run_id is not None:
-        return "--simulate makes a new run and --run shows a stored one: give one of them"
+        return str(
+            T(
+                "CLI",
+                "--simulate makes a new run and --run shows a stored one: give one of them",
+            )
+        )
     if args.transparent and args.to in REPORT_TARGETS:
-        return "--transparent is for the canvas pictures (png, svg, pdf)"
+        return str(T("CLI", "--transparent is for the canvas pictures (png, svg, pdf)"))
     return ""
 
 
@@ -129,11 +176,11 @@ def _write(args: argparse.Namespace, scene, result) -> str:
     report = build_report(scene.document.scenario, result, args.theme)
     if args.to == "html":
         write_text(report_html(report, scene), args.output)
-        return "HTML report"
+        return str(T("CLI", "HTML report"))
     from app.exporters.report_pdf import report_pdf
 
     pages = report_pdf(report, scene, args.output)
-    return f"PDF report, {pages} pages"
+    return str(T("CLI", "PDF report, %n page(s)", pages))
 
 
 def _stored_run(args: argparse.Namespace, scenario):
@@ -150,25 +197,32 @@ def _stored_run(args: argparse.Namespace, scenario):
         finally:
             engine.dispose()
     except DatabaseError as error:
-        print(f"database: {error}", file=sys.stderr)
+        print(T("CLI", "database: {problem}", problem=str(error)), file=sys.stderr)
         return None, 2
     except RunError as error:
         print(f"--run: {error}", file=sys.stderr)
         return None, 1
     summary = stored.summary
     if summary.scenario_id != scenario.id:
-        print(
-            f"--run {args.run_id} is a run of ‘{summary.scenario_name}’ ({summary.scenario_id}), "
-            f"not of ‘{scenario.name}’ ({scenario.id})",
-            file=sys.stderr,
+        other = T(
+            "CLI",
+            "--run {id} is a run of ‘{other}’ ({other_id}), not of ‘{name}’ ({scenario_id})",
+            id=args.run_id,
+            other=summary.scenario_name,
+            other_id=summary.scenario_id,
+            name=scenario.name,
+            scenario_id=scenario.id,
         )
+        print(other, file=sys.stderr)
         return None, 1
     if summary.scenario_hash != scenario_hash(scenario):
-        print(
-            f"warning: the funnel changed since run {args.run_id} "
-            f"({summary.created_at:%Y-%m-%d %H:%M}); the numbers are that version's",
-            file=sys.stderr,
+        changed = T(
+            "CLI",
+            "warning: the funnel changed since run {id} ({when}); the numbers are that version's",
+            id=args.run_id,
+            when=f"{summary.created_at:%Y-%m-%d %H:%M}",
         )
+        print(changed, file=sys.stderr)
     return SimulationResult.from_dict(stored.results), 0
 
 
@@ -198,9 +252,10 @@ def _simulate(args: argparse.Namespace, scenario):
             schema=schema,
         )
     except DatabaseError as error:
-        print(f"database: {error}", file=sys.stderr)
+        print(T("CLI", "database: {problem}", problem=str(error)), file=sys.stderr)
         return None, 2
     except SimulationError as error:
-        print(f"{args.file}: cannot simulate: {error}", file=sys.stderr)
+        problem = T("CLI", "cannot simulate: {problem}", problem=str(error))
+        print(f"{args.file}: {problem}", file=sys.stderr)
         return None, 1
     return result, 0

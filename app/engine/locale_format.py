@@ -1,4 +1,5 @@
-"""Numbers and money written the way the reader's locale writes them: `1 234 ₽`, `₽1,234`.
+"""Numbers, money and dates written the way the reader's locale writes them: `1 234 ₽`,
+`₽1,234`, `12.03.2026`, `Mar 12, 2026`.
 
 The engine cannot ask Qt's QLocale, so it keeps the two conventions the interface offers
 (tests check them against QLocale's own output). Without a locale a currency keeps its home
@@ -8,6 +9,7 @@ convention (`1 234 ₽`, `$1,234`), which is what files and exports had before l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NBSP = "\u00a0"
@@ -69,6 +71,20 @@ def format_money(value: float | int | Decimal | str, currency: str, locale: str 
         joiner = "" if code in SYMBOLS else NBSP
         return f"{sign}{symbol}{joiner}{digits}"
     return f"{sign}{digits}{NBSP}{symbol}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(day: date, locale: str | None) -> str:
+    """A calendar date: `12.03.2026` in Russian, `Mar 12, 2026` in English (unambiguous for
+    readers outside the US too), ISO `2026-03-12` without a locale."""
+    language = language_of(locale)
+    if language == "ru":
+        return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+    if language == "en":
+        return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return day.isoformat()
 
 
 def _decimal(value: float | int | Decimal | str) -> Decimal:

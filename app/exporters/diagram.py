@@ -42,10 +42,20 @@ def diagram_rect(scene: FunnelScene) -> QRectF:
         if item.parentItem() is not None or isinstance(item, OverviewItem):
             continue
         if item in mirrored or item.isVisible():
-            rect = rect.united(item.sceneBoundingRect())
+            rect = rect.united(_covered(item))
     if rect.isEmpty():
         rect = QRectF(0, 0, 320, 200)
     return rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+def _covered(item) -> QRectF:
+    """An item with what hangs off it: a flow badge under a card can be wider than the card
+    (Russian labels are), and a parent's bounding rect leaves its children out."""
+    rect = item.sceneBoundingRect()
+    for child in item.childItems():
+        if child.isVisibleTo(item):
+            rect = rect.united(_covered(child))
+    return rect
 
 
 @contextmanager

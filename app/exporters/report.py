@@ -5,6 +5,11 @@ The HTML comes from a Jinja2 template in resources/report/, rendered in a sandbo
 autoescaping environment (scenario texts are user input). Everything is inline: CSS, the
 diagram and the charts as SVG; the file names no external URL, so it opens offline and can be
 mailed as is.
+
+The report is written in the interface language (`app.engine.i18n`): every text of its own is a
+`T("Report", …)` worked out here, once, into `Report.words`, which both the HTML template and
+the PDF read, so the two never word a thing differently and the template holds no English.
+Numbers, money and the date follow the same locale.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from app.canvas.scene import FunnelScene
 from app.canvas.style import THEMES
 from app.charts.data import Chart, result_charts
 from app.charts.files import chart_svg
-from app.charts.numbers import THIN, grouped, money, percent
+from app.charts.numbers import grouped, money, percent
 from app.charts.palette import PALETTES
-from app.engine.catalog import MESSAGE_TYPES, Category
+from app.engine.catalog import MESSAGE_TYPES, Category, exit_label, type_label
 from app.engine.durations import DurationError, duration_words, parse_duration
+from app.engine.i18n import Msg, T, current_locale
+from app.engine.locale_format import format_date, language_of
 from app.engine.model import Node, Scenario
 from app.engine.simulation import SimulationResult
 from app.engine.summary import channel_name, summarize
@@ -55,6 +62,18 @@ class Message:
     body: str
     sample_failed: str = ""  # why the sample could not be filled in (the template is shown)
 
+    @property
+    def sample_note(self) -> str:
+        """The sentence saying the template is shown as written, and why."""
+        return str(
+            T(
+                "Report",
+                "The template is shown as written: it could not be filled in for the sample "
+                "contact ({problem}).",
+                problem=self.sample_failed,
+            )
+        )
+
 
 @dataclass(frozen=True)
 class StepExit:
@@ -77,14 +96,25 @@ class Step:
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: str  # "error" or "warning": the CSS class
     step: str
     text: str
+    label: str = ""  # the severity as the reader's language names it
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: "Revenue 36 000 ₽", noted "95 % range: 31 896 ₽–61 536 ₽"."""
+
+    label: str
+    value: str
+    note: str = ""
+    range: str = ""  # kept apart from the note so that it never breaks across lines
 
 
 @dataclass(frozen=True)
 class Results:
-    headline: list[tuple[str, str, str]]  # (label, figure, range or note)
+    headline: list[Figure]
     stages: list[dict[str, str]]
     charts: list[Chart]
     horizon_days: int
@@ -104,11 +134,13 @@ class Report:
     findings: list[Finding]
     results: Results | None
     sample: str = "{first_name} {last_name}".format(**sample_contact())
-    generated: str = field(default_factory=lambda: date.today().isoformat())
+    generated: str = field(default_factory=lambda: format_date(date.today(), _locale()))
+    language: str = field(default_factory=lambda: language_of(current_locale()) or "en")
+    words: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
-        return self.scenario.name or self.scenario.id or "Funnel"
+        return self.scenario.name or self.scenario.id or str(T("Report", "Funnel"))
 
 
 # --- working the report out ---------------------------------------------------------------------
@@ -120,8 +152,15 @@ def build_report(
     steps = _steps(scenario, theme)
     numbered = {step.id: step for step in steps}
     titles = {node_id: f"{s.number}. {s.title}" for node_id, s in numbered.items()}
+    whole = str(T("Report", "The whole funnel"))
+    severities = {"error": T("Report", "Error"), "warning": T("Report", "Warning")}
     findings = [
-        Finding(str(p.severity), titles.get(p.node or "", "The whole funnel"), p.message)
+        Finding(
+            str(p.severity),
+            titles.get(p.node or "", whole),
+            p.message,
+            str(severities.get(str(p.severity), p.severity)),
+        )
         for p in sorted(validate(scenario), key=_problem_order)
         if p.severity is not Severity.INFO
     ]
@@ -130,7 +169,7 @@ def build_report(
         for n in scenario.nodes.values()
         if n.type == "note" and str(n.params.get("text") or n.title or "").strip()
     ]
-    return Report(
+    report = Report(
         scenario=scenario,
         theme=theme,
         facts=_facts(scenario, steps),
@@ -139,6 +178,71 @@ def build_report(
         findings=findings,
         results=_results(result, scenario.settings.currency) if result is not None else None,
     )
+    report.words = report_words(report)
+    return report
+
+
+def _locale() -> str | None:
+    return current_locale()
+
+
+def report_words(report: Report) -> dict[str, str]:
+    """Every text of the report's own, in the current language (the HTML and the PDF)."""
+    findings = report.findings
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    words = {
+        "funnel_report": T("Report", "Funnel report"),
+        "title": T("Report", "{title} — funnel report", title=report.title),
+        "the_funnel": T("Report", "The funnel"),
+        "leak_hint": T(
+            "Report", "Open red ports are exits that lead nowhere: contacts would leak there."
+        ),
+        "steps_and_messages": T("Report", "Steps and messages"),
+        "steps_hint": T(
+            "Report",
+            "In the order a contact meets them. Messages are shown as a sample contact "
+            "({sample}) would receive them.",
+            sample=report.sample,
+        ),
+        "validation": T("Report", "Validation"),
+        "no_problems": T("Report", "No problems: every exit of every step is handled."),
+        "verdict": T(
+            "Report",
+            "{errors}, {warnings}.",
+            errors=T("Report", "%n error(s)", errors),
+            warnings=T("Report", "%n warning(s)", warnings),
+        ),
+        "must_fix": T("Report", "Errors must be fixed before the funnel can run."),
+        "severity": T("Report", "Severity"),
+        "step": T("Report", "Step"),
+        "problem": T("Report", "Problem"),
+        "simulation_results": T("Report", "Simulation results"),
+        "stage": T("Report", "Stage"),
+        "contacts": T("Report", "Contacts"),
+        "range": T("Report", "95 % range"),
+        "from_previous": T("Report", "From previous"),
+        "from_start": T("Report", "From start"),
+        "revenue": T("Report", "Revenue"),
+        "made_with": T("Report", "Made with Voronka"),
+    }
+    results = report.results
+    if results is not None:
+        days = T("Report", "%n simulated day(s)", results.horizon_days)
+        if results.runs > 1:
+            words["results_hint"] = T(
+                "Report",
+                "{days}, seed {seed}, {runs}: figures are from the first, ranges the "
+                "2.5–97.5 % spread across all.",
+                days=days,
+                seed=results.seed,
+                runs=T("Report", "%n run(s)", results.runs),
+            )
+        else:
+            words["results_hint"] = T(
+                "Report", "{days}, seed {seed}.", days=days, seed=results.seed
+            )
+    return {key: str(text) for key, text in words.items()}
 
 
 def _problem_order(problem: Problem) -> tuple[int, str]:
@@ -180,6 +284,7 @@ def _steps(scenario: Scenario, theme: str) -> list[Step]:
     number = {node.id: index for index, node in enumerate(order, start=1)}
     targets = {(e.source, e.exit): e.target for e in scenario.edges}
     colours = THEMES[theme].categories
+    unknown = T("Report", "Unknown type ‘{type}’")
     steps = []
     for node in order:
         spec = node.spec
@@ -191,8 +296,9 @@ def _steps(scenario: Scenario, theme: str) -> list[Step]:
             if target in scenario.nodes:
                 text = f"{number.get(target, '?')}. {scenario.nodes[target].display_title}"
             else:
-                text = "⚠ not connected"
-            label = labels.get(exit_name, exit_name) if len(names) > 1 else "then"
+                text = "⚠ " + str(T("Report", "not connected"))
+            then = str(T("Report", "then"))
+            label = (labels.get(exit_name) or exit_label(exit_name)) if len(names) > 1 else then
             exits.append(StepExit(label, target if target in number else None, text))
         category = spec.category if spec else Category.ACTION
         steps.append(
@@ -200,7 +306,7 @@ def _steps(scenario: Scenario, theme: str) -> list[Step]:
                 number=number[node.id],
                 id=node.id,
                 title=node.display_title,
-                kind=spec.label if spec else f"Unknown type ‘{node.type}’",
+                kind=type_label(spec) if spec else str(unknown.with_args(type=node.type)),
                 colour=colours[category].name(),
                 summary=summarize(node, scenario),
                 message=_message(node, scenario) if node.type in MESSAGE_TYPES else None,
@@ -238,31 +344,36 @@ def _facts(scenario: Scenario, steps: list[Step]) -> list[tuple[str, str]]:
     messages = [s for s in steps if s.message is not None]
     channels = sorted({s.message.channel for s in messages if s.message})
     facts = [
-        ("Steps", str(len(steps))),
-        ("Messages", str(len(messages))),
-        ("Channels", ", ".join(channels) or "none"),
+        (T("Report", "Steps"), grouped(len(steps))),
+        (T("Report", "Messages"), grouped(len(messages))),
+        (T("Report", "Channels"), ", ".join(channels) or T("Report", "none")),
     ]
     if settings.quiet_hours is not None:
-        facts.append(("Quiet hours", f"{settings.quiet_hours.start}–{settings.quiet_hours.end}"))
+        quiet = f"{settings.quiet_hours.start}–{settings.quiet_hours.end}"
+        facts.append((T("Report", "Quiet hours"), quiet))
     if settings.frequency_cap is not None:
         cap = settings.frequency_cap
         try:
             per = duration_words(parse_duration(cap.per))
         except DurationError:
             per = str(cap.per)
-        facts.append(("Frequency cap", f"{cap.messages} messages per {per}"))
-    facts.append(("Currency", settings.currency))
-    return facts
+        limit = T("Report", "%n message(s) per {period}", cap.messages, period=per)
+        facts.append((T("Report", "Frequency cap"), limit))
+    facts.append((T("Report", "Currency"), settings.currency))
+    return [(str(label), str(value)) for label, value in facts]
 
 
 def _results(result: SimulationResult, currency: str) -> Results:
     reps = result.replications
 
-    def spread(key: str, show) -> str:
+    def between(key: str, show) -> str:
         figure = reps.get(key)
-        if not figure:
-            return ""
-        return f"95{THIN}% range {show(figure['low'])}–{show(figure['high'])}"
+        return f"{show(figure['low'])}–{show(figure['high'])}" if figure else ""
+
+    def figure(label: Msg, value: str, key: str, show) -> Figure:
+        shown = between(key, show)
+        note = str(T("Report", "95 % range:")) if shown else ""
+        return Figure(str(label), value, note, shown)
 
     def count(value: float) -> str:
         return grouped(value)
@@ -272,21 +383,28 @@ def _results(result: SimulationResult, currency: str) -> Results:
 
     cost = sum(c["cost"] for c in result.channels.values())
     messages = sum(c["messages"] for c in result.channels.values())
+    base = T("Report", "of {n} in the base", n=count(result.contacts))
     headline = [
-        ("Contacts entered", count(result.entered), f"of {count(result.contacts)} in the base"),
-        ("Converted", count(result.converted), spread("converted", count)),
-        ("Conversion", percent(result.conversion_rate), spread("conversion_rate", percent)),
-        ("Revenue", cash(result.revenue), spread("revenue", cash)),
-        ("Messages sent", count(messages), spread("messages", count)),
-        ("Cost of messages", cash(cost), spread("cost", cash)),
+        Figure(str(T("Report", "Contacts entered")), count(result.entered), str(base)),
+        figure(T("Report", "Converted"), count(result.converted), "converted", count),
+        figure(
+            T("Report", "Conversion"),
+            percent(result.conversion_rate),
+            "conversion_rate",
+            percent,
+        ),
+        figure(T("Report", "Revenue"), cash(result.revenue), "revenue", cash),
+        figure(T("Report", "Messages sent"), count(messages), "messages", count),
+        figure(T("Report", "Cost of messages"), cash(cost), "cost", cash),
     ]
     if result.waiting:
-        headline.append(("Still in the funnel", count(result.waiting), "at the horizon"))
+        still, horizon = T("Report", "Still in the funnel"), T("Report", "at the horizon")
+        headline.append(Figure(str(still), count(result.waiting), str(horizon)))
     stages = [
         {
             "stage": str(stage["stage"]),
             "contacts": count(stage["conversions"]),
-            "range": spread(f"stage:{stage['stage']}", count).removeprefix(f"95{THIN}% range "),
+            "range": between(f"stage:{stage['stage']}", count),
             "from_previous": percent(stage["from_previous"]),
             "from_start": percent(stage["from_start"]),
             "revenue": cash(stage["revenue"]),
@@ -295,7 +413,12 @@ def _results(result: SimulationResult, currency: str) -> Results:
     ]
     runs = len(next(iter(reps.values()), {}).get("values", [])) or 1
     return Results(
-        headline, stages, result_charts(result, currency), result.horizon_days, result.seed, runs
+        headline,
+        stages,
+        result_charts(result, currency),
+        result.horizon_days,
+        result.seed,
+        runs,
     )
 
 
@@ -329,6 +452,7 @@ def report_html(report: Report, scene: FunnelScene) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
+        words=report.words,
         diagram_svg=Markup(diagram_svg),
         charts=charts,
         css=Markup(_css(report.theme)),

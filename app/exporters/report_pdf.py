@@ -30,8 +30,11 @@ from PySide6.QtGui import (
 
 from app.canvas.scene import FunnelScene
 from app.charts.data import Chart
+from app.charts.numbers import THIN
 from app.charts.painting import font, paint_chart
 from app.charts.palette import PALETTES, ChartPalette
+from app.engine.i18n import T
+from app.engine.locale_format import NBSP
 from app.exporters.devices import ExportFileError, pdf_writer, set_pdf_page
 from app.exporters.diagram import diagram_rect, export_state, paint_diagram
 from app.exporters.report import Report, Step
@@ -158,10 +161,12 @@ class _Pages:
             self.report.title, Qt.TextElideMode.ElideRight, int(top.width() * 0.7)
         )
         painter.drawText(top, align | Qt.AlignmentFlag.AlignLeft, title)
-        painter.drawText(top, align | Qt.AlignmentFlag.AlignRight, "Funnel report")
+        words = self.report.words
+        painter.drawText(top, align | Qt.AlignmentFlag.AlignRight, words["funnel_report"])
         bottom = QRectF(MARGIN, size.height() - MARGIN - HEADER + 4, top.width(), HEADER)
         painter.drawText(bottom, align | Qt.AlignmentFlag.AlignLeft, self.report.generated)
-        painter.drawText(bottom, align | Qt.AlignmentFlag.AlignRight, f"Page {self.number}")
+        page = str(T("Report", "Page {n}", n=self.number))
+        painter.drawText(bottom, align | Qt.AlignmentFlag.AlignRight, page)
 
     def room(self) -> float:
         return self.body.bottom() - self.y
@@ -218,7 +223,8 @@ def report_pdf(report: Report, scene: FunnelScene, path: Path) -> int:
         parts = _diagram_parts(scene)
         _cover(pages, report, scene, css, len(parts))
         for number, (part, scale) in enumerate(parts, start=1):
-            _diagram_part(pages, scene, part, scale, f"part {number} of {len(parts)}", css)
+            name = T("Report", "The funnel, part {n} of {total}", n=number, total=len(parts))
+            _diagram_part(pages, scene, part, scale, str(name), css)
         pages.start(PORTRAIT)
         pages.add(_step_blocks(report, css, palette))
         pages.add(_validation_blocks(report, css, palette))
@@ -240,12 +246,7 @@ def _cover(pages: _Pages, report: Report, scene: FunnelScene, css: str, parts: i
         f"<h1>{_e(report.title)}</h1>"
         + (f"<p class='description'>{_e(description)}</p>" if description else "")
         + f"<table class='facts'><tr>{facts}</tr></table>"
-        + (
-            f"<p class='hint'>The next {parts} pages show the diagram in parts, large enough "
-            "to read every step.</p>"
-            if parts
-            else ""
-        ),
+        + (f"<p class='hint'>{_e(_parts_hint(parts))}</p>" if parts else ""),
         css,
         pages.palette,
     )
@@ -265,6 +266,16 @@ def _cover(pages: _Pages, report: Report, scene: FunnelScene, css: str, parts: i
     target.moveTop(area.top())
     with export_state(scene, background=False):
         paint_diagram(pages.painter, scene, target, source)
+
+
+def _parts_hint(parts: int) -> str:
+    return str(
+        T(
+            "Report",
+            "The next {pages} show the diagram in parts, large enough to read every step.",
+            pages=T("Report", "%n page(s)", parts),
+        )
+    )
 
 
 def _diagram_parts(scene: FunnelScene) -> list[tuple[QRectF, float]]:
@@ -323,7 +334,7 @@ def _diagram_part(
     pages: _Pages, scene: FunnelScene, part: QRectF, scale: float, name: str, css: str
 ) -> None:
     pages.start(LANDSCAPE)
-    heading = TextBlock(f"<h2>The funnel, {name}</h2>", css, pages.palette)
+    heading = TextBlock(f"<h2>{_e(name)}</h2>", css, pages.palette)
     height = heading.height(pages.body.width())
     heading.paint(pages.painter, QRectF(pages.body.topLeft(), QSizeF(pages.body.width(), height)))
     target = QRectF(
@@ -340,11 +351,11 @@ def _diagram_part(
 
 
 def _step_blocks(report: Report, css: str, palette: ChartPalette) -> list[Block]:
+    words = report.words
     blocks: list[Block] = [
         TextBlock(
-            "<h2>Steps and messages</h2><p class='hint'>In the order a contact meets them. "
-            f"Messages are shown as a sample contact ({_e(report.sample)}) would receive "
-            "them.</p>",
+            f"<h2>{_e(words['steps_and_messages'])}</h2>"
+            f"<p class='hint'>{_e(words['steps_hint'])}</p>",
             css,
             palette,
             keep_with_next=True,
@@ -367,10 +378,7 @@ def _step_html(step: Step) -> str:
     if message is not None:
         subject = f"&nbsp;&nbsp;<b>{_e(message.subject)}</b>" if message.subject else ""
         warning = (
-            f"<p class='warning'>Shown as written: it could not be filled in for the sample "
-            f"contact ({_e(message.sample_failed)}).</p>"
-            if message.sample_failed
-            else ""
+            f"<p class='warning'>{_e(message.sample_note)}</p>" if message.sample_failed else ""
         )
         parts.append(
             "<table class='message' width='100%' cellspacing='0' cellpadding='8'><tr><td>"
@@ -392,31 +400,29 @@ def _step_html(step: Step) -> str:
 
 
 def _validation_blocks(report: Report, css: str, palette: ChartPalette) -> list[Block]:
+    words = report.words
     findings = report.findings
-    errors = sum(1 for f in findings if f.severity == "error")
-    warnings = len(findings) - errors
+    errors = any(f.severity == "error" for f in findings)
     if not findings:
-        verdict = "<p class='ok'><b>No problems: every exit of every step is handled.</b></p>"
+        verdict = f"<p class='ok'><b>{_e(words['no_problems'])}</b></p>"
         rows = ""
     else:
+        must_fix = f" {words['must_fix']}" if errors else ""
         verdict = (
-            f"<p class='{'bad' if errors else 'meh'}'><b>{errors} "
-            f"{'error' if errors == 1 else 'errors'}, {warnings} "
-            f"{'warning' if warnings == 1 else 'warnings'}."
-            f"{' Errors must be fixed before the funnel can run.' if errors else ''}</b></p>"
+            f"<p class='{'bad' if errors else 'meh'}'><b>{_e(words['verdict'] + must_fix)}</b></p>"
         )
         rows = "".join(
-            f"<tr><td class='{f.severity}'>{_e(f.severity.capitalize())}</td>"
+            f"<tr><td class='{f.severity}'>{_e(f.label)}</td>"
             f"<td>{_e(f.step)}</td><td>{_e(f.text)}</td></tr>"
             for f in findings
         )
         rows = (
             "<table class='grid' width='100%' cellspacing='0' cellpadding='5'>"
-            "<tr><th>Severity</th><th>Step</th><th>Problem</th></tr>"
-            f"{rows}</table>"
+            f"<tr><th>{_e(words['severity'])}</th><th>{_e(words['step'])}</th>"
+            f"<th>{_e(words['problem'])}</th></tr>{rows}</table>"
         )
     return [
-        TextBlock("<h2>Validation</h2>", css, palette, keep_with_next=True),
+        TextBlock(f"<h2>{_e(words['validation'])}</h2>", css, palette, keep_with_next=True),
         TextBlock(verdict + rows, css, palette),
     ]
 
@@ -424,17 +430,15 @@ def _validation_blocks(report: Report, css: str, palette: ChartPalette) -> list[
 def _result_blocks(report: Report, css: str, palette: ChartPalette) -> list[Block]:
     results = report.results
     assert results is not None
-    runs = (
-        f", {results.runs} runs: figures are from the first, ranges the 2.5–97.5 % spread "
-        "across all"
-        if results.runs > 1
-        else ""
-    )
+    words = report.words
     cells = []
-    for label, figure, note in results.headline:
+    for figure in results.headline:
+        # The range on a line of its own, unbroken: Qt breaks at narrow no-break spaces too.
+        shown = f"<br/>{_e(figure.range.replace(THIN, NBSP))}" if figure.range else ""
         cells.append(
-            f"<td class='figure'><span class='label'>{_e(label)}</span><br/>"
-            f"<span class='value'>{_e(figure)}</span><br/><span class='note'>{_e(note)}</span></td>"
+            f"<td class='figure'><span class='label'>{_e(figure.label)}</span><br/>"
+            f"<span class='value'>{_e(figure.value)}</span><br/>"
+            f"<span class='note'>{_e(figure.note)}{shown}</span></td>"
         )
     rows = "".join("<tr>" + "".join(cells[i : i + 4]) + "</tr>" for i in range(0, len(cells), 4))
     ranged = results.runs > 1
@@ -446,20 +450,22 @@ def _result_blocks(report: Report, css: str, palette: ChartPalette) -> list[Bloc
         f"<td align='right'>{_e(s['revenue'])}</td></tr>"
         for s in results.stages
     )
+    headers = [words[key] for key in ("contacts", "range", "from_previous", "from_start")]
+    headers.append(words["revenue"])
+    if not ranged:
+        headers.remove(words["range"])
     stages = (
-        "<table class='grid' width='100%' cellspacing='0' cellpadding='5'><tr><th>Stage</th>"
-        "<th align='right'>Contacts</th>"
-        + ("<th align='right'>95 % range</th>" if ranged else "")
-        + "<th align='right'>From previous</th><th align='right'>From start</th>"
-        f"<th align='right'>Revenue</th></tr>{stage_rows}</table>"
+        "<table class='grid' width='100%' cellspacing='0' cellpadding='5'>"
+        f"<tr><th>{_e(words['stage'])}</th>"
+        + "".join(f"<th align='right'>{_e(header)}</th>" for header in headers)
+        + f"</tr>{stage_rows}</table>"
         if results.stages
         else ""
     )
     blocks: list[Block] = [
-        TextBlock("<h2>Simulation results</h2>", css, palette, keep_with_next=True),
+        TextBlock(f"<h2>{_e(words['simulation_results'])}</h2>", css, palette, keep_with_next=True),
         TextBlock(
-            ""
-            f"<p class='hint'>{results.horizon_days} simulated days, seed {results.seed}{runs}.</p>"
+            f"<p class='hint'>{_e(words['results_hint'])}</p>"
             f"<table class='figures' width='100%' cellspacing='6' cellpadding='6'>{rows}</table>"
             + stages,
             css,

@@ -1,5 +1,9 @@
 """In-app help: a Markdown viewer, rule explanations, the auto-funnel page, the shortcut list.
 
+Help pages are in the language of the preference, and the open page follows a change at once
+(`apply_language`, called with the settings applied live): the viewer keeps how to make its
+page in any language, not the text. The rest of the interface changes after a restart.
+
 The shortcut list is read from the window's own menus when it opens, so it always shows the keys
 that really work (including any a later version adds); only mouse gestures, which are not
 actions, are listed by hand.
@@ -8,6 +12,7 @@ actions, are listed by hand.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt
 from PySide6.QtGui import QKeySequence
@@ -29,9 +34,12 @@ from PySide6.QtWidgets import (
 from app import preferences
 from app.engine.validation import RULES
 from app.help_docs import help_page, rule_doc
-from app.i18n import current_language
+from app.i18n import cli_translate, current_language
 
 _RULES = {rule.code: rule for rule in RULES}
+AUTO_FUNNEL_TITLE = QT_TRANSLATE_NOOP("Help", "What is an auto-funnel")
+Page = Callable[[str], tuple[str, str]]
+"""A help page: language → (window title, Markdown text)."""
 # Mouse and canvas gestures: not actions, so not in any menu.
 GESTURES = (
     (
@@ -74,15 +82,34 @@ class HelpViewer(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)
+        self.page: Page | None = None
+        self.language = ""
 
-    def show_markdown(self, title: str, text: str, size: tuple[int, int] = (720, 640)) -> None:
-        self.setWindowTitle(f"{title} — Voronka")
+    def show_page(self, page: Page, size: tuple[int, int] = (720, 640)) -> None:
+        """Show `page` in the preferred language; it is shown again when that changes."""
+        self.page = page
+        self.follow_language(language())
         if not self.isVisible():
             self.resize(*size)
-        self.browser.setMarkdown(text)
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def show_markdown(self, title: str, text: str, size: tuple[int, int] = (720, 640)) -> None:
+        """A fixed text (the same in every language)."""
+        self.show_page(lambda _language: (title, text), size)
+
+    def follow_language(self, chosen: str) -> None:
+        """The page again in `chosen`, at the place the reader had scrolled to."""
+        if self.page is None:
+            return
+        self.language = chosen
+        title, text = self.page(chosen)
+        self.setWindowTitle(f"{title} — Voronka")
+        scroll = self.browser.verticalScrollBar()
+        share = scroll.value() / scroll.maximum() if scroll.maximum() else 0.0
+        self.browser.setMarkdown(text)
+        scroll.setValue(round(share * scroll.maximum()))
 
 
 _viewer: HelpViewer | None = None
@@ -105,10 +132,22 @@ def language() -> str:
     return preferences.effective_language(preferences.load(), QLocale.system().name())
 
 
+def apply_language(chosen: str) -> None:
+    """The open help page follows a new language preference (`en`, `ru`) at once."""
+    if _viewer is not None and _viewer.language != chosen:
+        _viewer.follow_language(chosen)
+
+
+def auto_funnel_page(chosen: str) -> tuple[str, str]:
+    """ "What is an auto-funnel", title included, in `chosen` (the interface may still speak
+    the language it started in)."""
+    title = cli_translate(chosen)("Help", AUTO_FUNNEL_TITLE, -1)
+    return title, help_page("auto_funnel", chosen)
+
+
 def show_auto_funnel_page() -> HelpViewer:
     page = viewer()
-    title = QCoreApplication.translate("Help", "What is an auto-funnel")
-    page.show_markdown(title, help_page("auto_funnel", language()))
+    page.show_page(auto_funnel_page)
     return page
 
 

@@ -743,6 +743,8 @@ def is_bundled_template(path: Path) -> bool:
 
 
 def apply_to_open_windows(chosen: Preferences) -> None:
-    """Settings applied live: every open window takes them at once."""
+    """Settings applied live: every open window takes them at once, and the open help page
+    its language."""
     for window in list(OPEN_WINDOWS):
         window.apply_preferences(chosen)
+    help.apply_language(preferences.effective_language(chosen, QLocale.system().name()))

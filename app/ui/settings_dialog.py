@@ -2,7 +2,8 @@
 
 Cheap settings (theme, grid, snapping, autosave interval) are applied to the open windows as
 they change, so the user sees the effect before pressing OK; Cancel puts the old ones back.
-The language is read at start-up, so the dialog says it applies after a restart.
+The interface language is read at start-up, so the dialog says it applies after a restart; the
+open help page follows it at once (it is applied live too).
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ class SettingsDialog(QDialog):
         self.language.addItem(self.tr("System language ({name})").format(name=system), "system")
         for code, name in LANGUAGE_NAMES.items():
             self.language.addItem(name, code)
-        self.language_note = _note(self.tr("The language changes the next time Voronka starts."))
+        self.language_note = _note(
+            self.tr(
+                "The interface language changes the next time Voronka starts; help pages "
+                "change at once."
+            )
+        )
         self.theme = QComboBox()
         self.theme.addItem(self.tr("Light"), "light")
         self.theme.addItem(self.tr("Dark"), "dark")
@@ -252,6 +258,7 @@ class SettingsDialog(QDialog):
 
     # --- live preview, saving --------------------------------------------------------------
     def _connect_live_preview(self) -> None:
+        self.language.currentIndexChanged.connect(self._preview)
         self.theme.currentIndexChanged.connect(self._preview)
         self.grid_visible.toggled.connect(self._preview)
         self.snap.toggled.connect(self._preview)

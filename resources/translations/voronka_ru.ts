@@ -161,6 +161,14 @@
         <translation>ждут</translation>
     </message>
     <message>
+        <source>the numbers of a stored run (see `voronka runs list`) instead of a new one</source>
+        <translation>числа сохранённого прогона (см. `voronka runs list`) вместо нового</translation>
+    </message>
+    <message>
+        <source>with --simulate or --run: database URL</source>
+        <translation>с --simulate или --run: URL базы данных</translation>
+    </message>
+    <message>
         <source>run a funnel over the contact database (counts, conversions, revenue)</source>
         <translation>прогнать воронку по базе контактов (количества, конверсии, выручка)</translation>
     </message>
@@ -207,6 +215,330 @@
     <message>
         <source>database: {problem}</source>
         <translation>база данных: {problem}</translation>
+    </message>
+    <message>
+        <source>{file}: preset {preset}, {encoding}, {delimiter}</source>
+        <translation>{file}: пресет {preset}, {encoding}, {delimiter}</translation>
+    </message>
+    <message>
+        <source>events</source>
+        <translation>события</translation>
+    </message>
+    <message>
+        <source>reading</source>
+        <translation>чтение</translation>
+    </message>
+    <message>
+        <source>writing</source>
+        <translation>запись</translation>
+    </message>
+    <message>
+        <source>Database ready: {url} (schema revision {revision})</source>
+        <translation>База данных готова: {url} (версия схемы {revision})</translation>
+    </message>
+    <message>
+        <source>Demo data written: {contacts}, {events}, {tags}, {products}.</source>
+        <translation>Демо-данные записаны: {contacts}, {events}, {tags}, {products}.</translation>
+    </message>
+    <message>
+        <source>contacts that would be created</source>
+        <translation>контактов было бы создано</translation>
+    </message>
+    <message>
+        <source>existing contacts that would be updated</source>
+        <translation>существующих контактов было бы обновлено</translation>
+    </message>
+    <message>
+        <source>contacts created</source>
+        <translation>создано контактов</translation>
+    </message>
+    <message>
+        <source>existing contacts updated</source>
+        <translation>обновлено существующих контактов</translation>
+    </message>
+    <message>
+        <source>{rows} listed above; nothing was written. Fix them, or pass --skip-bad to import the other rows.</source>
+        <translation>{rows} — см. выше; ничего не записано. Исправьте их или добавьте --skip-bad, чтобы импортировать остальные строки.</translation>
+    </message>
+    <message>
+        <source>rows read</source>
+        <translation>прочитано строк</translation>
+    </message>
+    <message>
+        <source>duplicate rows merged</source>
+        <translation>объединено строк-дублей</translation>
+    </message>
+    <message>
+        <source>rows rejected (skipped)</source>
+        <translation>отклонено строк (пропущены)</translation>
+    </message>
+    <message>
+        <source>new tags</source>
+        <translation>новых тегов</translation>
+    </message>
+    <message>
+        <source>SQLAlchemy database URL (default: ${env}, else an SQLite file in your user data folder); e.g. postgresql+psycopg://user:password@host/dbname</source>
+        <translation>URL базы данных SQLAlchemy (по умолчанию ${env}, иначе файл SQLite в папке данных пользователя); например, postgresql+psycopg://user:password@host/dbname</translation>
+    </message>
+    <message>
+        <source>the contact database: init, demo, stats, import, count</source>
+        <translation>база контактов: init, demo, stats, import, count</translation>
+    </message>
+    <message>
+        <source>Create, fill and inspect the contact database.</source>
+        <translation>Создать, заполнить и посмотреть базу контактов.</translation>
+    </message>
+    <message>
+        <source>create or upgrade the database</source>
+        <translation>создать базу данных или обновить её схему</translation>
+    </message>
+    <message>
+        <source>fill the database with plausible demo contacts</source>
+        <translation>заполнить базу правдоподобными демо-контактами</translation>
+    </message>
+    <message>
+        <source>how many contacts (default 5000)</source>
+        <translation>сколько контактов (по умолчанию 5000)</translation>
+    </message>
+    <message>
+        <source>names, phones and cities of this country (default ru_RU)</source>
+        <translation>имена, телефоны и города этой страны (по умолчанию ru_RU)</translation>
+    </message>
+    <message>
+        <source>the same seed gives the same contacts (default 0)</source>
+        <translation>одно и то же зерно даёт одни и те же контакты (по умолчанию 0)</translation>
+    </message>
+    <message>
+        <source>the day histories end (default: today); fixes the data for a seed</source>
+        <translation>день, которым заканчиваются истории (по умолчанию сегодня); фиксирует данные для зерна</translation>
+    </message>
+    <message>
+        <source>delete existing contacts first</source>
+        <translation>сначала удалить существующие контакты</translation>
+    </message>
+    <message>
+        <source>count rows per table, tag and event type</source>
+        <translation>посчитать строки по таблицам, тегам и типам событий</translation>
+    </message>
+    <message>
+        <source>import contacts from a CSV export</source>
+        <translation>импортировать контакты из выгрузки CSV</translation>
+    </message>
+    <message>
+        <source>Import contacts from a CSV file as CRMs and shops export it. The import is one transaction: if it fails, nothing is written. Exit status: 0 imported, 1 rows were rejected (nothing written unless --skip-bad), 2 the file or the database could not be used. Presets and field names: docs/IMPORT.md.</source>
+        <translation>Импорт контактов из CSV-файла в том виде, в каком его выгружают CRM и магазины. Импорт — одна транзакция: при ошибке ничего не записывается. Код выхода: 0 — импортировано, 1 — есть отклонённые строки (без --skip-bad ничего не записано), 2 — файл или базу данных не удалось использовать. Пресеты и имена полей: docs/IMPORT.md.</translation>
+    </message>
+    <message>
+        <source>whose export the file is (default: recognised from the header)</source>
+        <translation>чья это выгрузка (по умолчанию определяется по заголовку)</translation>
+    </message>
+    <message>
+        <source>import a column into a field (or attr:&lt;name&gt;; - ignores the column); repeatable</source>
+        <translation>импортировать столбец в поле (или attr:&lt;имя&gt;; - пропускает столбец); можно повторять</translation>
+    </message>
+    <message>
+        <source>check and report, write nothing</source>
+        <translation>проверить и показать отчёт, ничего не записывая</translation>
+    </message>
+    <message>
+        <source>import the good rows only</source>
+        <translation>импортировать только корректные строки</translation>
+    </message>
+    <message>
+        <source>the file&apos;s encoding, when detection is not enough</source>
+        <translation>кодировка файла, если автоопределения недостаточно</translation>
+    </message>
+    <message>
+        <source>country calling code for phones written without one, e.g. 1 or 7</source>
+        <translation>код страны для телефонов, записанных без него, например 1 или 7</translation>
+    </message>
+    <message>
+        <source>count the contacts a condition selects</source>
+        <translation>посчитать контакты, которые выбирает условие</translation>
+    </message>
+    <message>
+        <source>a condition in the expression language, e.g. &quot;cats&quot; in tags</source>
+        <translation>условие на языке выражений, например &quot;cats&quot; in tags</translation>
+    </message>
+    <message>
+        <source>the moment of evaluation, UTC (default: now)</source>
+        <translation>момент вычисления, UTC (по умолчанию сейчас)</translation>
+    </message>
+    <message>
+        <source>must be at least 1</source>
+        <translation>должно быть не меньше 1</translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} contact(s)</source>
+        <translation>
+            <numerusform>{number} контакт</numerusform>
+            <numerusform>{number} контакта</numerusform>
+            <numerusform>{number} контактов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} event(s)</source>
+        <translation>
+            <numerusform>{number} событие</numerusform>
+            <numerusform>{number} события</numerusform>
+            <numerusform>{number} событий</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} tag(s)</source>
+        <translation>
+            <numerusform>{number} тег</numerusform>
+            <numerusform>{number} тега</numerusform>
+            <numerusform>{number} тегов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} product(s)</source>
+        <translation>
+            <numerusform>{number} товар</numerusform>
+            <numerusform>{number} товара</numerusform>
+            <numerusform>{number} товаров</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>table</source>
+        <translation>таблица</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>строки</translation>
+    </message>
+    <message>
+        <source>tag</source>
+        <translation>тег</translation>
+    </message>
+    <message>
+        <source>type</source>
+        <translation>тип</translation>
+    </message>
+    <message>
+        <source>Columns not imported: {columns}</source>
+        <translation>Не импортированы столбцы: {columns}</translation>
+    </message>
+    <message>
+        <source>Dry run: nothing was written.</source>
+        <translation>Пробный запуск: ничего не записано.</translation>
+    </message>
+    <message>
+        <source>Tables</source>
+        <translation>Таблицы</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>События</translation>
+    </message>
+    <message>
+        <source>--map {item}: write it as &quot;CSV column=field&quot;</source>
+        <translation>--map {item}: запишите как &quot;столбец CSV=поле&quot;</translation>
+    </message>
+    <message numerus="yes">
+        <source>{number} rejected row(s)</source>
+        <translation>
+            <numerusform>{number} отклонённая строка</numerusform>
+            <numerusform>{number} отклонённые строки</numerusform>
+            <numerusform>{number} отклонённых строк</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>skipped {where}: {reason}</source>
+        <translation>пропущено {where}: {reason}</translation>
+    </message>
+    <message>
+        <source>error:</source>
+        <translation>ошибка:</translation>
+    </message>
+    <message>
+        <source>{what} of ‘{name}’</source>
+        <translation>{what}: «{name}»</translation>
+    </message>
+    <message>
+        <source>with --simulate</source>
+        <translation>с --simulate</translation>
+    </message>
+    <message numerus="yes">
+        <source>PDF report, %n page(s)</source>
+        <translation>
+            <numerusform>PDF-отчёт, %n страница</numerusform>
+            <numerusform>PDF-отчёт, %n страницы</numerusform>
+            <numerusform>PDF-отчёт, %n страниц</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>--run {id} is a run of ‘{other}’ ({other_id}), not of ‘{name}’ ({scenario_id})</source>
+        <translation>--run {id} — прогон воронки «{other}» ({other_id}), а не «{name}» ({scenario_id})</translation>
+    </message>
+    <message>
+        <source>warning: the funnel changed since run {id} ({when}); the numbers are that version&apos;s</source>
+        <translation>предупреждение: воронка изменилась после прогона {id} ({when}); числа относятся к той версии</translation>
+    </message>
+    <message>
+        <source>pictures and reports (png, svg, pdf, html, report-pdf)</source>
+        <translation>изображения и отчёты (png, svg, pdf, html, report-pdf)</translation>
+    </message>
+    <message>
+        <source>--to {target} needs -o OUT (the file to write)</source>
+        <translation>для --to {target} нужен -o ФАЙЛ (куда записать)</translation>
+    </message>
+    <message>
+        <source>--scale and --dpi are for --to png</source>
+        <translation>--scale и --dpi — только для --to png</translation>
+    </message>
+    <message>
+        <source>--simulate makes a new run and --run shows a stored one: give one of them</source>
+        <translation>--simulate делает новый прогон, а --run показывает сохранённый: укажите что-то одно</translation>
+    </message>
+    <message>
+        <source>--transparent is for the canvas pictures (png, svg, pdf)</source>
+        <translation>--transparent — только для изображений схемы (png, svg, pdf)</translation>
+    </message>
+    <message>
+        <source>HTML report</source>
+        <translation>HTML-отчёт</translation>
+    </message>
+    <message>
+        <source>PNG: pixels per diagram pixel (default 2)</source>
+        <translation>PNG: пикселей на пиксель схемы (по умолчанию 2)</translation>
+    </message>
+    <message>
+        <source>PNG: dots per inch (96 = scale 1)</source>
+        <translation>PNG: точек на дюйм (96 = масштаб 1)</translation>
+    </message>
+    <message>
+        <source>PNG/SVG/PDF: no background behind the diagram</source>
+        <translation>PNG/SVG/PDF: без фона под схемой</translation>
+    </message>
+    <message>
+        <source>the colours</source>
+        <translation>цветовая тема</translation>
+    </message>
+    <message>
+        <source>simulate over the contact database: flow numbers on the diagram, and the results in a report</source>
+        <translation>симулировать на базе контактов: потоки на схеме и результаты в отчёте</translation>
+    </message>
+    <message>
+        <source>with --simulate (default 1)</source>
+        <translation>с --simulate (по умолчанию 1)</translation>
+    </message>
+    <message>
+        <source>with --simulate: horizon (30)</source>
+        <translation>с --simulate: горизонт в днях (30)</translation>
+    </message>
+    <message>
+        <source>with --simulate: simulated start, ISO date</source>
+        <translation>с --simulate: начало симуляции, дата ISO</translation>
+    </message>
+    <message>
+        <source>{option} must be above 0</source>
+        <translation>{option} должен быть больше 0</translation>
     </message>
     <message>
         <source>Steps that differ ({shown} of {total})</source>
@@ -1416,6 +1748,33 @@
     </message>
 </context>
 <context>
+    <name>Database</name>
+    <message>
+        <source>unknown locale {locale}; use one of: {locales}</source>
+        <translation>неизвестная локаль {locale}; используйте одну из: {locales}</translation>
+    </message>
+    <message>
+        <source>the number of contacts must be at least 1, not {n}</source>
+        <translation>число контактов должно быть не меньше 1, а не {n}</translation>
+    </message>
+    <message>
+        <source>the database already has contacts; use --replace to start over</source>
+        <translation>в базе уже есть контакты; добавьте --replace, чтобы начать заново</translation>
+    </message>
+    <message>
+        <source>cannot open the database {url}: {problem}</source>
+        <translation>не удаётся открыть базу данных {url}: {problem}</translation>
+    </message>
+    <message>
+        <source>{source}: {url} is not a database URL ({problem})</source>
+        <translation>{source}: {url} — не URL базы данных ({problem})</translation>
+    </message>
+    <message>
+        <source>cannot create the folder {folder} for the database: {problem}</source>
+        <translation>не удаётся создать папку {folder} для базы данных: {problem}</translation>
+    </message>
+</context>
+<context>
     <name>Default</name>
     <message>
         <source>Case 1</source>
@@ -2091,6 +2450,10 @@
 <context>
     <name>Help</name>
     <message>
+        <source>What is an auto-funnel</source>
+        <translation>Что такое автоворонка</translation>
+    </message>
+    <message>
         <source>Tab, or double-click the canvas</source>
         <translation>Tab или двойной щелчок по холсту</translation>
     </message>
@@ -2129,10 +2492,6 @@
     <message>
         <source>Select the steps in a rectangle</source>
         <translation>Выделить шаги рамкой</translation>
-    </message>
-    <message>
-        <source>What is an auto-funnel</source>
-        <translation>Что такое автоворонка</translation>
     </message>
 </context>
 <context>
@@ -3180,6 +3539,257 @@ Esc очищает фильтр.</translation>
     </message>
 </context>
 <context>
+    <name>Report</name>
+    <message>
+        <source>Unknown type ‘{type}’</source>
+        <translation>Неизвестный тип «{type}»</translation>
+    </message>
+    <message>
+        <source>of {n} in the base</source>
+        <translation>из {n} в базе</translation>
+    </message>
+    <message>
+        <source>The whole funnel</source>
+        <translation>Вся воронка</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Ошибка</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>Предупреждение</translation>
+    </message>
+    <message>
+        <source>Funnel report</source>
+        <translation>Отчёт о воронке</translation>
+    </message>
+    <message>
+        <source>{title} — funnel report</source>
+        <translation>{title} — отчёт о воронке</translation>
+    </message>
+    <message>
+        <source>The funnel</source>
+        <translation>Воронка</translation>
+    </message>
+    <message>
+        <source>Open red ports are exits that lead nowhere: contacts would leak there.</source>
+        <translation>Открытые красные порты — выходы, которые никуда не ведут: там контакты были бы потеряны.</translation>
+    </message>
+    <message>
+        <source>Steps and messages</source>
+        <translation>Шаги и сообщения</translation>
+    </message>
+    <message>
+        <source>In the order a contact meets them. Messages are shown as a sample contact ({sample}) would receive them.</source>
+        <translation>В том порядке, в каком их проходит контакт. Сообщения показаны так, как их получил бы пример контакта ({sample}).</translation>
+    </message>
+    <message>
+        <source>Validation</source>
+        <translation>Проверка</translation>
+    </message>
+    <message>
+        <source>No problems: every exit of every step is handled.</source>
+        <translation>Проблем нет: у каждого шага обработан каждый выход.</translation>
+    </message>
+    <message>
+        <source>{errors}, {warnings}.</source>
+        <translation>{errors}, {warnings}.</translation>
+    </message>
+    <message>
+        <source>Errors must be fixed before the funnel can run.</source>
+        <translation>Ошибки нужно исправить, прежде чем запускать воронку.</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>Важность</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Шаг</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Проблема</translation>
+    </message>
+    <message>
+        <source>Simulation results</source>
+        <translation>Результаты симуляции</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>Контакты</translation>
+    </message>
+    <message>
+        <source>95 % range</source>
+        <translation>Диапазон 95 %</translation>
+    </message>
+    <message>
+        <source>From previous</source>
+        <translation>От предыдущего</translation>
+    </message>
+    <message>
+        <source>From start</source>
+        <translation>От начала</translation>
+    </message>
+    <message>
+        <source>Revenue</source>
+        <translation>Выручка</translation>
+    </message>
+    <message>
+        <source>Made with Voronka</source>
+        <translation>Сделано в Voronka</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n simulated day(s)</source>
+        <translation>
+            <numerusform>%n день симуляции</numerusform>
+            <numerusform>%n дня симуляции</numerusform>
+            <numerusform>%n дней симуляции</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) per {period}</source>
+        <translation>
+            <numerusform>%n сообщение за {period}</numerusform>
+            <numerusform>%n сообщения за {period}</numerusform>
+            <numerusform>%n сообщений за {period}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Still in the funnel</source>
+        <translation>Ещё в воронке</translation>
+    </message>
+    <message>
+        <source>The template is shown as written: it could not be filled in for the sample contact ({problem}).</source>
+        <translation>Шаблон показан как написан: его не удалось заполнить для примера контакта ({problem}).</translation>
+    </message>
+    <message>
+        <source>{days}, seed {seed}, {runs}: figures are from the first, ranges the 2.5–97.5 % spread across all.</source>
+        <translation>{days}, зерно {seed}, {runs}: числа — из первого прогона, диапазоны — разброс 2,5–97,5 % по всем.</translation>
+    </message>
+    <message>
+        <source>{days}, seed {seed}.</source>
+        <translation>{days}, зерно {seed}.</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Шаги</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>Сообщения</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Каналы</translation>
+    </message>
+    <message>
+        <source>Currency</source>
+        <translation>Валюта</translation>
+    </message>
+    <message>
+        <source>95 % range:</source>
+        <translation>диапазон 95 %:</translation>
+    </message>
+    <message>
+        <source>Contacts entered</source>
+        <translation>Вошло контактов</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>Конверсий</translation>
+    </message>
+    <message>
+        <source>Conversion</source>
+        <translation>Конверсия</translation>
+    </message>
+    <message>
+        <source>Messages sent</source>
+        <translation>Отправлено сообщений</translation>
+    </message>
+    <message>
+        <source>Cost of messages</source>
+        <translation>Стоимость сообщений</translation>
+    </message>
+    <message>
+        <source>Funnel</source>
+        <translation>Воронка</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n error(s)</source>
+        <translation>
+            <numerusform>%n ошибка</numerusform>
+            <numerusform>%n ошибки</numerusform>
+            <numerusform>%n ошибок</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n warning(s)</source>
+        <translation>
+            <numerusform>%n предупреждение</numerusform>
+            <numerusform>%n предупреждения</numerusform>
+            <numerusform>%n предупреждений</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>then</source>
+        <translation>далее</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>Quiet hours</source>
+        <translation>Тихие часы</translation>
+    </message>
+    <message>
+        <source>Frequency cap</source>
+        <translation>Лимит частоты</translation>
+    </message>
+    <message>
+        <source>at the horizon</source>
+        <translation>на конец горизонта</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s)</source>
+        <translation>
+            <numerusform>%n прогон</numerusform>
+            <numerusform>%n прогона</numerusform>
+            <numerusform>%n прогонов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>не подключён</translation>
+    </message>
+    <message>
+        <source>The next {pages} show the diagram in parts, large enough to read every step.</source>
+        <translation>На следующих страницах ({pages}) схема показана по частям, достаточно крупно, чтобы прочесть каждый шаг.</translation>
+    </message>
+    <message>
+        <source>Page {n}</source>
+        <translation>Страница {n}</translation>
+    </message>
+    <message>
+        <source>The funnel, part {n} of {total}</source>
+        <translation>Воронка, часть {n} из {total}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n page(s)</source>
+        <translation>
+            <numerusform>%n страница</numerusform>
+            <numerusform>%n страницы</numerusform>
+            <numerusform>%n страниц</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ResultsPanel</name>
     <message>
         <source>Run a simulation (F9) to see the funnel, channels, messages and conversion times.</source>
@@ -3653,8 +4263,8 @@ Esc очищает фильтр.</translation>
         <translation>Язык системы ({name})</translation>
     </message>
     <message>
-        <source>The language changes the next time Voronka starts.</source>
-        <translation>Язык сменится при следующем запуске «Воронки».</translation>
+        <source>The interface language changes the next time Voronka starts; help pages change at once.</source>
+        <translation>Язык интерфейса сменится при следующем запуске «Воронки»; справка — сразу.</translation>
     </message>
     <message>
         <source>Light</source>

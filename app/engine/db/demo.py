@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from app.engine.db.bulk import allocate_ids, insert_columns
 from app.engine.db.models import Contact, Event, Product, Tag, contact_tags
 from app.engine.db.versioning import bulk_writes
+from app.engine.i18n import T
 
 Progress = Callable[[str, int, int], None]
 LOCALES = ("ru_RU", "en_US")
@@ -248,14 +249,32 @@ def generate_demo(
 ) -> DemoReport:
     """Write `contacts` demo contacts with tags, products and event histories up to `today`."""
     if locale not in LOCALES:
-        raise DemoError(f"unknown locale {locale!r}; use one of: {', '.join(LOCALES)}")
+        raise DemoError(
+            str(
+                T(
+                    "Database",
+                    "unknown locale {locale}; use one of: {locales}",
+                    locale=repr(locale),
+                    locales=", ".join(LOCALES),
+                )
+            )
+        )
     if contacts < 1:
-        raise DemoError(f"the number of contacts must be at least 1, not {contacts}")
+        raise DemoError(
+            str(T("Database", "the number of contacts must be at least 1, not {n}", n=contacts))
+        )
     today = today or datetime.now(UTC).date()
     data = _DemoData(contacts, locale, seed, today)
     with engine.begin() as connection:
         if not replace and connection.scalar(sa.select(sa.func.count()).select_from(Contact)):
-            raise DemoError("the database already has contacts; use --replace to start over")
+            raise DemoError(
+                str(
+                    T(
+                        "Database",
+                        "the database already has contacts; use --replace to start over",
+                    )
+                )
+            )
         with bulk_writes(connection):
             if replace:
                 for table in (contact_tags, Event.__table__, Contact.__table__, Tag.__table__):

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.engine.i18n import T
+
 ENV_VAR = "VORONKA_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,7 +44,17 @@ def database_url(url: str | None = None) -> str:
         make_url(chosen)
     except ArgumentError as error:
         source = "--db" if url else ENV_VAR if os.environ.get(ENV_VAR) else "default"
-        raise DatabaseError(f"{source}: {chosen!r} is not a database URL ({error})") from None
+        raise DatabaseError(
+            str(
+                T(
+                    "Database",
+                    "{source}: {url} is not a database URL ({problem})",
+                    source=source,
+                    url=repr(chosen),
+                    problem=error,
+                )
+            )
+        ) from None
     return chosen
 
 
@@ -57,7 +69,14 @@ def create_database_engine(url: str | None = None) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise DatabaseError(
-                f"cannot create the folder {folder} for the database: {error.strerror}"
+                str(
+                    T(
+                        "Database",
+                        "cannot create the folder {folder} for the database: {problem}",
+                        folder=folder,
+                        problem=error.strerror,
+                    )
+                )
             ) from None
     engine = create_engine(resolved)
     event.listen(engine, "connect", _sqlite_connect)
@@ -110,5 +129,8 @@ def open_database(url: str | None = None) -> Engine:
         engine.dispose()
         where = engine.url.render_as_string(hide_password=True)
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise DatabaseError(f"cannot open the database {where}: {reason}") from error
+        message = T(
+            "Database", "cannot open the database {url}: {problem}", url=where, problem=reason
+        )
+        raise DatabaseError(str(message)) from error
     return engine
