@@ -16,17 +16,19 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 )
 
 from app.cli import main
-from app.engine.db.importer import (
-    CsvImportError,
-    choose_preset,
-    decode,
-    import_csv,
+from app.engine.db.cache import from_bytes, load_arrays, load_meta
+from app.engine.db.columns import _Builder, read_columns
+from app.engine.db.import_values import (
+    Converter,
+    convert_column,
+    field_converters,
     normalize_phone,
-    parse_csv,
     parse_datetime,
     parse_number,
 )
+from app.engine.db.importer import CsvImportError, choose_preset, decode, import_csv, parse_csv
 from app.engine.db.models import Contact, Tag, contact_tags
+from app.engine.db.versioning import data_version
 
 DATA = Path(__file__).parent / "data" / "import"
 NOW = datetime(2025, 3, 1, 12, 0)
@@ -357,3 +359,145 @@ def test_cli_import_reports_rejections_and_exit_codes(tmp_path, capsys) -> None:
     assert main(["db", "import", str(DATA / "broken_quote.csv"), "--db", url]) == 2
     assert "line 3: a quoted field" in capsys.readouterr().err
     assert main(["db", "import", amo, "--db", url, "--map", "nonsense"]) == 2
+
+
+# --------------------------------------------------------------------------- column routes
+
+
+def _one_by_one(cell: str, converter: Converter) -> object:
+    """The reference: each cell alone, as the importer's rules state it."""
+    text = cell.strip()
+    if text[:1] == "'" and text[1:2] and text[1:2] in "+0123456789":
+        text = text[1:]
+    text = text.replace("\r\n", "\n")
+    if not text:
+        return None
+    try:
+        return converter.one(text)
+    except ValueError as error:
+        return f"bad: {error}"
+
+
+CELLS = {
+    "email": ["a.b@example.com", "MiXeD@Example.COM", " mailto:X@y.io ", "MAILTO:z@y.io",
+              "no-at.example.com", "a@b", "'q@w.er", ""],
+    "phone": ["+79161234567", "'+15125550101", "8 (916) 123-45-67", "+1 212 555 0123 ext. 12",
+              "555-0142", "+0123", "0044 20 7946 0958", ""],
+    "total_spent": ["12.50", "-3", "1 234,50", ".5", "5.", "1.2.3", "abc", "-", "١٢.٥", ""],
+    "orders_count": ["3", "007", "3.0", "-1", "1e3", "12345678901234567890", "2.5", ""],
+    "created_at": ["2024-02-01 12:00:00", "2024-02-01T12:00:00.25", "2024-02-01",
+                   "15.03.2024 10:20", "2024-13-01", "2024-02-30 10:00", "2024-02-01T12:00Z", ""],
+    "birth_date": ["1990-05-17", "17.05.1990", "1990-02-30", "yesterday", ""],
+    "first_name": ["Anna", " 'Ann' ", "x" * 101, "'007", ""],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("field", sorted(CELLS))
+@pytest.mark.parametrize("mostly", [0, 1])
+def test_the_column_routes_give_what_each_cell_alone_gives(field: str, mostly: int) -> None:
+    """Columns take the fast, C-level routes when their cells allow it (`mostly` fills the
+    column with its first, regular value) and the cell-by-cell one otherwise; both must
+    equal converting each cell on its own."""
+    converter = field_converters("7", {"first_name": 100})[field]
+    odd = CELLS[field]
+    filler = [f"{odd[0][:-1]}{i % 10}" if field != "email" else f"u{i}@x.io" for i in range(3000)]
+    cells = (filler if mostly else []) + odd * (1 if mostly else 400) + ["\r\n"]
+    for multiline in (False, True):
+        values, bad = convert_column(cells, converter, multiline)
+        expected = [_one_by_one(cell, converter) for cell in cells]
+        got = [f"bad: {bad[row]}" if row in bad else value for row, value in enumerate(values)]
+        assert got == expected
+
+
+def test_blank_records_are_skipped_and_line_numbers_follow_multiline_notes(tmp_path, engine):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(
+        b"email,first_name,attr_note\r\n"
+        b'ann@example.com,Ann,"two\r\nlines"\r\n'
+        b",,\r\n"
+        b"\r\n"
+        b' , ,""\r\n'
+        b"bob@,Bob,x\r\n"
+        b"eve@example.com,Eve,\r\n"
+    )
+    report = import_csv(engine, path, mapping={"attr_note": "attr:note"}, skip_bad=True)
+    assert (report.rows, report.created) == (3, 2)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (7, "column 'email': 'bob@' is not an e-mail address")
+    ]
+    people = _contacts(engine)
+    assert people["ann@example.com"].attributes == {"note": "two\nlines"}
+
+
+# --------------------------------------------------------------------------- column cache
+
+
+def _stored_snapshot(engine: sa.Engine) -> tuple[dict, dict] | None:
+    with engine.connect() as connection:
+        version = data_version(connection)
+        meta = load_meta(connection, version)
+        if meta is None:
+            return None
+        arrays = load_arrays(connection, version, meta, set(meta["arrays"]))
+    return meta, arrays
+
+
+def _sql_snapshot(engine: sa.Engine) -> tuple[dict, dict]:
+    """What the columnar read builds from SQL when nothing is cached."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        arrays = _Builder(connection).build()
+    meta = from_bytes(arrays.pop("meta"))
+    return meta, arrays
+
+
+def _assert_same_snapshot(engine: sa.Engine) -> None:
+    stored = _stored_snapshot(engine)
+    assert stored is not None, "the import left no snapshot"
+    meta, arrays = stored
+    sql_meta, sql_arrays = _sql_snapshot(engine)
+    assert {k: v for k, v in meta.items() if k != "arrays"} == sql_meta
+    assert set(arrays) == set(sql_arrays) - {"meta"}
+    for name, array in arrays.items():
+        assert array.dtype == sql_arrays[name].dtype, name
+        assert array.tobytes() == sql_arrays[name].tobytes(), name
+
+
+def test_an_import_into_an_empty_base_leaves_the_column_cache_warm(tmp_path, engine) -> None:
+    path = tmp_path / "warm.csv"
+    path.write_text(
+        "email,phone,first_name,city,created_at,birth_date,consent_email,consent_sms,"
+        "total_spent,orders_count,nps_score,tags,Loyalty,Note\n"
+        "a@x.io,+79161234567,Анна,Тверь,2024-02-01 12:00:00.999500,1990-05-17,yes,no,"
+        '12.5,3,9,"cats, vip",5,first\n'
+        "b@x.io,,Bob,,2024-02-01 12:00:00.999499,,no,,,,,dogs,5.5,\n"
+        ",+15125550101,Cy,Тверь,1969-12-31 23:59:59.5,1969-12-31,,yes,0,0,,,gold,\n"
+        "A@X.IO,,Ann,Москва,,,,,,7,,VIP,,merged\n"
+        "bad@,,Bad,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Tag).values(name="unused"))  # a tag without contacts
+    mapping = {"Loyalty": "attr:loyalty", "Note": "attr:note"}
+    report = import_csv(engine, path, mapping=mapping, skip_bad=True, now=NOW)
+    assert (report.created, report.merged, len(report.rejected)) == (3, 1, 1)
+    _assert_same_snapshot(engine)
+    columns = read_columns(engine, ["email", "tag:vip", "attr:note", "age"], now=NOW)
+    assert columns["email"].tolist() == ["a@x.io", "b@x.io", None]
+    assert columns["tag:vip"].tolist() == [True, False, False]
+    assert columns["attr:note"].tolist() == ["merged", None, None]
+    assert columns["age"][0] == 34
+
+    # A second import updates contacts: the next read builds the snapshot from SQL again.
+    import_csv(engine, path, mapping=mapping, skip_bad=True, now=NOW)
+    assert _stored_snapshot(engine) is None
+    assert read_columns(engine, ["email"], now=NOW)["email"].tolist()[:2] == ["a@x.io", "b@x.io"]
+
+
+def test_values_the_database_would_rewrite_leave_the_cache_to_the_sql_read(tmp_path, engine):
+    path = tmp_path / "cold.csv"
+    path.write_text("email,Score\na@x.io,10000000000000000.0\n", encoding="utf-8")
+    import_csv(engine, path, mapping={"Score": "attr:score"}, now=NOW)
+    assert _stored_snapshot(engine) is None
+    assert read_columns(engine, ["attr:score"], now=NOW)["attr:score"].tolist() == [1e16]
