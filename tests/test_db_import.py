@@ -18,6 +18,7 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 from app.cli import main
 from app.engine.db.cache import from_bytes, load_arrays, load_meta
 from app.engine.db.columns import _Builder, read_columns
+from app.engine.db.import_reading import CsvImportError, choose_preset, decode
 from app.engine.db.import_values import (
     Converter,
     convert_column,
@@ -26,7 +27,7 @@ from app.engine.db.import_values import (
     parse_datetime,
     parse_number,
 )
-from app.engine.db.importer import CsvImportError, choose_preset, decode, import_csv, parse_csv
+from app.engine.db.importer import import_csv, parse_csv
 from app.engine.db.models import Contact, Tag, contact_tags
 from app.engine.db.versioning import data_version
 
@@ -501,3 +502,64 @@ def test_values_the_database_would_rewrite_leave_the_cache_to_the_sql_read(tmp_p
     import_csv(engine, path, mapping={"Score": "attr:score"}, now=NOW)
     assert _stored_snapshot(engine) is None
     assert read_columns(engine, ["attr:score"], now=NOW)["attr:score"].tolist() == [1e16]
+
+
+# --------------------------------------------------------------------------- two processes
+
+
+def _parsed(path: Path, **options) -> tuple[list[dict], tuple]:
+    try:
+        parsed = parse_csv(path, **options)
+    except CsvImportError as error:
+        return [], (str(error), [(r.line, r.reason) for r in error.rejected])
+    report = parsed.report
+    summary = (report.rows, report.merged, [(r.line, r.reason) for r in report.rejected])
+    return parsed.contacts, summary
+
+
+def _big_export(path: Path, broken: bool = False) -> None:
+    """A Shopify-like export whose halves share duplicates, bad rows, blank records and
+    multi-line notes, so splitting it anywhere is tested against reading it whole."""
+    lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note"]
+    for i in range(400):
+        email = f"p{i % 150}@example.com" if i % 7 else f"bad{i}@"
+        note = f'"line one\r\nline ""two"" of {i}"' if i % 5 == 0 else ""
+        phone = f"'+1512555{i % 90:04d}" if i % 3 else ""
+        lines.append(f'\'70{i},Name{i},{email},{phone},{i}.5,"t{i % 4}, vip",{note}')
+        if i % 50 == 0:
+            lines += [",,,,,,", ""]
+    if broken:
+        lines.insert(300, '1,"unclosed,x@example.com,,,,')
+    path.write_bytes("\r\n".join(lines).encode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["big", "broken", "hubspot_contacts.csv", "bitrix24_contacts.csv"])
+def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, monkeypatch, name):
+    import app.engine.db.importer as importer
+
+    path = tmp_path / "export.csv"
+    if name in ("big", "broken"):
+        _big_export(path, broken=name == "broken")
+    else:
+        path.write_bytes((DATA / name).read_bytes())
+    options = {"skip_bad": True}
+    whole = _parsed(path, **options)
+    monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
+    if name != "broken":  # which is read in one piece, to name the broken line exactly
+
+        def not_in_one(*_args):
+            raise AssertionError("the file was not read in two processes")
+
+        monkeypatch.setattr(importer, "_read_in_one", not_in_one)
+    for share in (0.2, 0.45, 0.8):
+        monkeypatch.setattr(importer, "SECOND_SHARE", share)
+        assert _parsed(path, **options) == whole
+    if name == "big":
+        contacts, (rows, merged, rejected) = whole
+        assert (rows, merged, len(rejected), len(contacts)) == (400, 192, 58, 150)
+        five = next(c for c in contacts if c.get("email") == "p5@example.com")
+        assert five["attributes"] == {"note": 'line one\nline "two" of 305'}
+        assert five["tags"] == {"t1", "t3", "vip"}
+    if name == "broken":  # the stray quote swallows the next line into a broken record
+        assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])

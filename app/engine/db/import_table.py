@@ -52,6 +52,22 @@ class ContactTable:
             taken.attributes = pick(self.attributes, rows)
         return taken
 
+    def extended(self, other: ContactTable) -> ContactTable:
+        """This table's rows followed by `other`'s."""
+        mine, theirs = len(self), len(other)
+        joined = ContactTable(_concatenated(self.lines, other.lines))
+        for name in {**self.fields, **other.fields}:
+            joined.fields[name] = (self.fields.get(name) or [None] * mine) + (
+                other.fields.get(name) or [None] * theirs
+            )
+        if self.tags is not None or other.tags is not None:
+            joined.tags = (self.tags or [None] * mine) + (other.tags or [None] * theirs)
+        if self.attributes is not None or other.attributes is not None:
+            joined.attributes = (self.attributes or [None] * mine) + (
+                other.attributes or [None] * theirs
+            )
+        return joined
+
     def get(self, name: str, row: int) -> Any:
         values = self.fields.get(name)
         return None if values is None else values[row]
@@ -75,6 +91,13 @@ def pick(values: Sequence, rows: Sequence[int]) -> list:
     if len(rows) < 2:
         return [values[row] for row in rows]
     return list(itemgetter(*rows)(values))
+
+
+def _concatenated(first: Sequence[int], second: Sequence[int]) -> Sequence[int]:
+    """Line numbers one after the other; two adjoining ranges stay a range."""
+    if isinstance(first, range) and isinstance(second, range) and first.stop == second.start:
+        return range(first.start, second.stop)
+    return [*first, *second]
 
 
 def _first_present(current: list | None, values: list) -> list:

@@ -14,59 +14,48 @@ rows, cells in unusual formats).
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.engine.db.cache import store_arrays
 from app.engine.db.fields import utc_naive
-from app.engine.db.import_table import ContactTable, fold_duplicates, rows_without_any
-from app.engine.db.import_values import ATTRIBUTE, Converter, convert_column, field_converters
+from app.engine.db.import_reading import (
+    DELIMITERS,
+    CsvImportError,
+    Part,
+    Plan,
+    Progress,
+    RejectedRow,
+    choose_preset,
+    convert_part,
+    decode,
+    detect_delimiter,
+    first_record,
+    header_names,
+    names_of,
+    parse_tail,
+    read_records,
+)
+from app.engine.db.import_table import ContactTable, fold_duplicates
 from app.engine.db.import_writer import ContactWriter
 from app.engine.db.models import Contact
-from app.engine.db.presets import IMPORT_FIELDS, PRESETS, Preset, header_key
 from app.engine.db.versioning import bulk_writes, data_version
 from app.engine.gc_pause import cycle_collector_paused
 
-Progress = Callable[[str, int, int], None]
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-IDENTITY = ("email", "phone", "external_id", "first_name", "last_name")
+# From about 150,000 rows, a second process reading the second part of the file saves more
+# than it costs to start (~1.5 s of imports) and to send the converted columns back.
+PARALLEL_FROM_CHARS = 20_000_000
+SECOND_SHARE = 0.45  # of the text, for the process that also starts up
 TEXT_FIELDS = ("external_id", "first_name", "last_name", "city", "country", "locale", "crm_stage")
-
-
-class CsvImportError(Exception):
-    """The file cannot be imported; nothing was written. `line` is 1-based, where known."""
-
-    def __init__(
-        self, message: str, line: int | None = None, rejected: Sequence[RejectedRow] = ()
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.rejected = list(rejected)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+TEXT_LIMITS = {name: Contact.__table__.c[name].type.length for name in TEXT_FIELDS}
 
 
 @dataclass
@@ -170,18 +159,19 @@ def parse_csv(
         text, used_encoding = decode(data, encoding)
         del data
         delimiter = detect_delimiter(text)
-        records = _read_records(text, delimiter)
-        first = records.first_filled()
-        header = _header(records, first)
-        chosen = choose_preset(header, preset, mapping)
-        plan = _Plan(header, chosen, mapping or {}, phone_country or chosen.phone_country)
+        read = None
+        if len(text) >= PARALLEL_FROM_CHARS:
+            read = _read_in_two(text, delimiter, preset, mapping or {}, phone_country, progress)
+        if read is None:
+            read = _read_in_one(text, delimiter, preset, mapping or {}, phone_country, progress)
+        del text
+        chosen, plan, part = read
         report = ImportReport(str(path), used_encoding, DELIMITERS[delimiter], chosen.name)
         report.ignored_columns = plan.ignored
-        rows, lines = plan.shape(records, first + 1, report.rejected)
-        table, problems, blank_rows = plan.table(rows, lines, records.multiline, progress)
-        del records
-        del rows, text
-        report.rows = len(lines) + len(report.rejected) - len(blank_rows)
+        table, problems, blank_rows = part.table, part.problems, part.blank
+        report.rejected = part.rejected
+        report.rows = len(table) + len(report.rejected) - len(blank_rows)
+        lines = table.lines
         report.rejected += [RejectedRow(lines[row], reason) for row, reason in problems.items()]
         report.rejected.sort(key=lambda row: row.line)
         if report.rejected and not skip_bad:
@@ -199,329 +189,90 @@ def parse_csv(
     return ParsedCsv(table, report)
 
 
-# --------------------------------------------------------------------------- text
+# --------------------------------------------------------------------------- reading
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The file's text and the encoding it was read with (see docs/IMPORT.md)."""
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise CsvImportError(f"unknown encoding {encoding!r}") from None
-        return _strict(data, encoding), encoding
-    if data.startswith(codecs.BOM_UTF8):
-        return _strict(data[3:], "utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _strict(data, "utf-16"), "utf-16"
-    if b"\x00" in data[:4096]:
-        raise CsvImportError(
-            "the file contains NUL bytes: it is a binary file (an .xlsx?) or UTF-16 without a "
-            "byte order mark; export it from your CRM as CSV"
-        )
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as error:
-        before = data[: error.start].decode("utf-8")
-        if any("\u0400" <= char <= "\u04ff" for char in before):
-            line = data.count(b"\n", 0, error.start) + 1
-            raise CsvImportError(
-                f"byte 0x{data[error.start]:02X} is not UTF-8, though the lines before it are: "
-                "the file mixes encodings; save it again as UTF-8 (or pass --encoding)",
-                line=line,
-            ) from None
-    text = _strict(data, "cp1251")
-    # Windows-1251 decodes any byte, so check it reads as Russian: Latin-1 text misread
-    # this way gives words mixing scripts ("Mьller"), real Russian text almost never does.
-    words = [w for w in re.findall(r"\w+", text) if any("\u0400" <= c <= "\u04ff" for c in w)]
-    mixed = sum(any(c.isascii() and c.isalpha() for c in word) for word in words)
-    if not words or mixed > 0.2 * len(words):
-        raise CsvImportError(
-            "the file is neither UTF-8 nor Windows-1251 (cp1251) text; "
-            "pass its encoding with --encoding"
-        )
-    return text, "cp1251"
+def _read_in_one(
+    text: str,
+    delimiter: str,
+    preset: str,
+    mapping: Mapping[str, str],
+    phone_country: str | None,
+    progress: Progress | None,
+) -> tuple[Any, Plan, Part]:
+    records = read_records(text, delimiter)
+    first = records.first_filled()
+    header = header_names(records, first)
+    chosen = choose_preset(header, preset, mapping)
+    plan = Plan(header, chosen, mapping, phone_country or chosen.phone_country, TEXT_LIMITS)
+    return chosen, plan, convert_part(records, first + 1, plan, progress)
 
 
-def _strict(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise CsvImportError(
-            f"byte 0x{data[error.start]:02X} is not valid {encoding} text "
-            "(save the file as UTF-8, or pass the right --encoding)",
-            line=line,
-        ) from None
-
-
-def detect_delimiter(text: str) -> str:
-    """The delimiter the header line uses most, outside quotes (`,` when there is none)."""
-    header = text.split("\n", 1)[0]
-    counts = dict.fromkeys(DELIMITERS, 0)
-    quoted = False
-    for char in header:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
-
-
-_CSV_ERRORS = {
-    "expected after": "text follows a closing quote; a field that starts with a quote must end "
-    'with a quote right before the delimiter (write a quote inside a field as "")',
-}
-
-
-@dataclass
-class _Records:
-    """Every record of the file as the csv module split it, blank ones included: its fields,
-    the physical lines it starts and ends on (quoted notes may span lines), and, for records
-    the csv module could not split, why (by index)."""
-
-    rows: list[list[str]]
-    starts: Sequence[int]
-    ends: Sequence[int]
-    broken: dict[int, str]
-    multiline: bool = True  # some record may span lines (only then can a field hold \r)
-
-    def first_filled(self) -> int:
-        """Index of the first record that is not blank (the header)."""
-        for index, row in enumerate(self.rows):
-            if index in self.broken or not _blank(row):
-                return index
-        raise CsvImportError("the file is empty: there is no header line")
-
-
-def _blank(row: list[str]) -> bool:
-    return not any(map(str.strip, row))
-
-
-def _read_records(text: str, delimiter: str) -> _Records:
-    """All records in one pass of the csv module; record by record only for a file it
-    cannot split (a broken quote), to report each such record and go on after it."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error:
-        return _read_one_by_one(text, delimiter)
-    if reader.line_num == len(rows):  # one line per record: the usual case
-        lines = range(1, len(rows) + 1)
-        return _Records(rows, lines, lines, {}, multiline=False)
-    # Quoted fields span lines: read again, noting the line each record ends on.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows, ends = [], []
-    for row in reader:
-        rows.append(row)
-        ends.append(reader.line_num)
-    return _Records(rows, [1, *(end + 1 for end in ends[:-1])], ends, {})
-
-
-def _read_one_by_one(text: str, delimiter: str) -> _Records:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records = _Records([], [], [], {})
-    last = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return records
-        except csv.Error as error:
-            start, message = last + 1, str(error)
-            last = reader.line_num
-            if "unexpected end of data" in message or "field larger" in message:
-                raise CsvImportError(
-                    'a quoted field starts on this line and is never closed (a closing " is '
-                    "missing), so the rest of the file cannot be read",
-                    line=start,
-                ) from None
-            if "NUL" in message:
-                raise CsvImportError("the line contains a NUL byte", line=start) from None
-            reason = next((text for key, text in _CSV_ERRORS.items() if key in message), message)
-            records.broken[len(records.rows)] = reason
-            row = []
-        else:
-            start, last = last + 1, reader.line_num
-        records.rows.append(row)
-        records.starts.append(start)
-        records.ends.append(last)
-
-
-def _header(records: _Records, index: int) -> list[str]:
-    line = records.starts[index]
-    if index in records.broken:
-        raise CsvImportError(f"the header cannot be read: {records.broken[index]}", line=line)
-    names = [name.replace("\ufeff", "").strip() for name in records.rows[index]]
-    while names and not names[-1]:
-        names.pop()  # Bitrix24 ends every line with the delimiter
-    seen: set[str] = set()
-    for name in names:
-        if header_key(name) in seen and name:
-            raise CsvImportError(f"the header names the column {name!r} twice", line=line)
-        seen.add(header_key(name))
-    return names
-
-
-def choose_preset(
-    header: Sequence[str], name: str = "auto", mapping: Mapping[str, str] | None = None
-) -> Preset:
-    """The named preset, or for `auto` the one whose signature columns the header has."""
-    if name != "auto":
-        if name not in PRESETS:
-            raise CsvImportError(f"unknown preset {name!r}; use one of: auto, {', '.join(PRESETS)}")
-        return PRESETS[name]
-    scored = sorted(
-        ((preset.score(header), preset.name) for preset in PRESETS.values()), reverse=True
-    )
-    if scored[0][0] >= 2:
-        return PRESETS[scored[0][1]]
-    generic = PRESETS["generic"]
-    keys = {header_key(column) for column in generic.columns}
-    if mapping or any(header_key(column) in keys for column in header):
-        return generic
-    raise CsvImportError(
-        "the columns do not look like a known export (Shopify, Mailchimp, HubSpot, amoCRM, "
-        'Bitrix24); choose --preset or map columns with --map "CSV column=field". '
-        f"The header is: {', '.join(header)}",
-        line=1,
-    )
-
-
-# --------------------------------------------------------------------------- plan
-
-
-class _Plan:
-    """Which column feeds which field, and how each cell is converted."""
-
-    def __init__(
-        self, header: list[str], preset: Preset, mapping: Mapping[str, str], country: str | None
-    ) -> None:
-        self.width = len(header)
-        by_key = {header_key(name): index for index, name in enumerate(header)}
-        targets: dict[int, str] = {}
-        for column, target in preset.columns.items():
-            index = by_key.get(header_key(column))
-            if index is not None and index not in targets:
-                targets[index] = target
-        for column, target in mapping.items():
-            index = by_key.get(header_key(column))
-            if index is None:
-                raise CsvImportError(
-                    f"--map names the column {column!r}, which the file does not have; "
-                    f"its columns are: {', '.join(header)}"
-                )
-            _check_target(target, column)
-            if target in ("", "-"):
-                targets.pop(index, None)
-            else:
-                targets[index] = target
-        if not targets:
-            raise CsvImportError("no column of the file is mapped to a contact field", line=1)
-        limits = {name: Contact.__table__.c[name].type.length for name in TEXT_FIELDS}
-        converters = field_converters(country, limits)
-        self.steps: list[tuple[str, int, str, Converter, bool]] = []
-        for index in sorted(targets, key=lambda i: _order(preset, header[i], i)):
-            target = targets[index]
-            inverted = target.startswith("!")
-            name = target.lstrip("!")
-            converter = ATTRIBUTE if name.startswith("attr:") else converters[name]
-            self.steps.append((name, index, header[index], converter, inverted))
-        self.ignored = [name for index, name in enumerate(header) if index not in targets and name]
-        self.defaults = preset.defaults(header)
-
-    def shape(
-        self, records: _Records, start: int, rejected: list[RejectedRow]
-    ) -> tuple[list[list[str]], Sequence[int]]:
-        """The records after the header that split into the header's columns, with their
-        lines; the others are added to `rejected`, blank ones skipped. Only records of
-        another width are looked at one by one."""
-        rows, lines = records.rows, records.starts
-        widths = np.fromiter(map(len, rows), np.int64, len(rows))
-        odd = np.flatnonzero(widths != self.width)
-        odd = sorted({*odd[odd >= start].tolist(), *(i for i in records.broken if i >= start)})
-        keep = np.ones(len(rows), dtype=bool)
-        keep[:start] = False
-        for index in odd:
-            row = rows[index]
-            if index in records.broken:
-                reason = records.broken[index]
-            elif _blank(row):
-                keep[index] = False
-                continue
-            else:
-                reason = self.shape_problem(row, lines[index], records.ends[index])
-            if reason:
-                rejected.append(RejectedRow(lines[index], reason))
-                keep[index] = False
-        if keep[start:].all():
-            return rows[start:], lines[start:]
-        mask = keep.tolist()
-        return list(compress(rows, mask)), list(compress(lines, mask))
-
-    def shape_problem(self, row: list[str], line: int, end: int) -> str | None:
-        """Why a record cannot be split into the header's columns, or None (a record that
-        only has empty fields after the header's, as Bitrix24 writes them)."""
-        extra = row[self.width :]
-        if len(row) < self.width or any(cell.strip() for cell in extra):
-            spans = f" (its quoted text runs on to line {end})" if end > line else ""
-            return f"{len(row)} fields, but the header has {self.width}{spans}"
+def _read_in_two(
+    text: str,
+    delimiter: str,
+    preset: str,
+    mapping: Mapping[str, str],
+    phone_country: str | None,
+    progress: Progress | None,
+) -> tuple[Any, Plan, Part] | None:
+    """Read a large file's first part here and the rest in a second process (the two cores
+    of a small machine); None when the file is not split that way (the caller reads it in
+    one piece, which also gives the exact message for a broken file)."""
+    found = first_record(text, delimiter)
+    split = _record_start_near(text, 1 - SECOND_SHARE)
+    if found is None or split is None:
         return None
-
-    def table(
-        self,
-        rows: list[list[str]],
-        lines: Sequence[int],
-        multiline: bool,
-        progress: Progress | None,
-    ) -> tuple[ContactTable, dict[int, str], list[int]]:
-        """Convert column by column (import_values.py). Returns the table, per bad row index
-        the first reason in column order, and the rows that are blank (every cell empty)."""
-        table = ContactTable(lines)
-        problems: dict[int, str] = {}
-        # Rows may be longer than the header (empty trailing fields): zip stops at the shortest.
-        columns: list[Sequence[str]] = list(zip(*rows, strict=False)) if rows else []
-        columns += [()] * (self.width - len(columns))
-        for done, (name, index, column, converter, inverted) in enumerate(self.steps, start=1):
-            values, bad = convert_column(columns[index], converter, multiline)
-            earlier = table.fields.get(name)
-            for row, reason in bad.items():
-                if earlier is None or earlier[row] is None:
-                    problems.setdefault(row, f"column {column!r}: {reason}")
-            if inverted:
-                values = [None if v is None else not v for v in values]
-            table.put(name, values)
-            if progress:
-                progress("reading", done, len(self.steps))
-        for name, value in self.defaults.items():
-            current = table.fields.get(name) or [None] * len(lines)
-            table.fields[name] = [value if v is None else v for v in current]
-        present = [table.fields[name] for name in IDENTITY if name in table.fields]
-        blank: list[int] = []
-        for row in rows_without_any(present, len(lines)):
-            if _blank(rows[row]):
-                blank.append(row)  # a line of only delimiters, as spreadsheets leave them
-            else:
-                problems.setdefault(row, "the row has no e-mail, phone, id or name")
-        return table, problems, blank
+    header = names_of(*found)
+    chosen = choose_preset(header, preset, mapping)
+    country = phone_country or chosen.phone_country
+    plan = Plan(header, chosen, mapping, country, TEXT_LIMITS)
+    head, tail = text[:split], text[split:]
+    lines_before = head.count("\n") + head.count("\r") - head.count("\r\n")
+    spawn = multiprocessing.get_context("spawn")  # safe under threads (the GUI's workers)
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        where = (tail, delimiter, lines_before + 1)
+        how = (header, chosen.name, dict(mapping), country, TEXT_LIMITS)
+        second = pool.submit(parse_tail, *where, *how)
+        del tail
+        try:
+            records = read_records(head, delimiter)
+            first = convert_part(records, records.first_filled() + 1, plan, progress)
+            rest = second.result()
+        except Exception:  # a broken quote, or no second process: read it in one piece
+            second.cancel()
+            return None
+    if first.broken or rest.broken or first.lines_read != lines_before:
+        return None
+    return chosen, plan, _joined(first, rest)
 
 
-def _order(preset: Preset, column: str, index: int) -> tuple[int, int]:
-    """Preset order first (mobile before work phone), then the file's order."""
-    keys = [header_key(name) for name in preset.columns]
-    key = header_key(column)
-    return (keys.index(key) if key in keys else len(keys), index)
+def _record_start_near(text: str, share: float) -> int | None:
+    """An offset about `share` into the text where a record starts: just after a line break
+    with an even number of quotes before it. In a well-formed file that is outside any quoted
+    field; where stray quotes mislead the count, the first part ends inside a quoted field,
+    the csv module says so, and the file is read in one piece."""
+    position = text.find("\n", int(len(text) * share))
+    quotes = text.count('"', 0, max(position, 0))
+    for _ in range(1000):
+        if position < 0:
+            return None
+        if quotes % 2 == 0:
+            return position + 1
+        following = text.find("\n", position + 1)
+        quotes += text.count('"', position, max(following, position))
+        position = following
+    return None
 
 
-def _check_target(target: str, column: str) -> None:
-    name = target.lstrip("!")
-    if target in ("", "-") or name in IMPORT_FIELDS:
-        return
-    if name.startswith("attr:") and name[5:].replace("_", "a").isalnum():
-        return
-    raise CsvImportError(
-        f"--map {column}={target}: {target!r} is not a field; use one of: "
-        f"{', '.join(IMPORT_FIELDS)}, attr:<name>, ! before a yes/no field to invert it, "
-        "or - to ignore the column"
+def _joined(first: Part, second: Part) -> Part:
+    """One part from two consecutive ones (the second's lines are already the file's)."""
+    offset = len(first.table)
+    return Part(
+        first.table.extended(second.table),
+        {**first.problems, **{row + offset: why for row, why in second.problems.items()}},
+        first.blank + [row + offset for row in second.blank],
+        first.rejected + second.rejected,
+        first.lines_read + second.lines_read,
+        first.broken or second.broken,
     )
