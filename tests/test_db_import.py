@@ -517,7 +517,7 @@ def _parsed(path: Path, **options) -> tuple[list[dict], tuple]:
     return parsed.contacts, summary
 
 
-def _big_export(path: Path, broken: bool = False) -> None:
+def _big_export(path: Path, broken: str = "") -> None:
     """A Shopify-like export whose halves share duplicates, bad rows, blank records and
     multi-line notes, so splitting it anywhere is tested against reading it whole."""
     lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note"]
@@ -528,25 +528,29 @@ def _big_export(path: Path, broken: bool = False) -> None:
         lines.append(f'\'70{i},Name{i},{email},{phone},{i}.5,"t{i % 4}, vip",{note}')
         if i % 50 == 0:
             lines += [",,,,,,", ""]
-    if broken:
+    if broken == "stray quote":
         lines.insert(300, '1,"unclosed,x@example.com,,,,')
+    if broken == "never closed":
+        lines.append('1,x@example.com,,,,"never closed')
     path.write_bytes("\r\n".join(lines).encode())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["big", "broken", "hubspot_contacts.csv", "bitrix24_contacts.csv"])
+@pytest.mark.parametrize(
+    "name", ["big", "stray quote", "never closed", "hubspot_contacts.csv", "bitrix24_contacts.csv"]
+)
 def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, monkeypatch, name):
     import app.engine.db.importer as importer
 
     path = tmp_path / "export.csv"
-    if name in ("big", "broken"):
-        _big_export(path, broken=name == "broken")
+    if not name.endswith(".csv"):
+        _big_export(path, broken=name)
     else:
         path.write_bytes((DATA / name).read_bytes())
     options = {"skip_bad": True}
     whole = _parsed(path, **options)
     monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
-    if name != "broken":  # which is read in one piece, to name the broken line exactly
+    if name == "big":  # a broken file is read in one piece, to name the broken line exactly
 
         def not_in_one(*_args):
             raise AssertionError("the file was not read in two processes")
@@ -561,5 +565,7 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
         five = next(c for c in contacts if c.get("email") == "p5@example.com")
         assert five["attributes"] == {"note": 'line one\nline "two" of 305'}
         assert five["tags"] == {"t1", "t3", "vip"}
-    if name == "broken":  # the stray quote swallows the next line into a broken record
+    if name == "stray quote":  # it swallows the next line into a broken record
         assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])
+    if name == "never closed":
+        assert whole[1][0].startswith("line 498: a quoted field starts on this line")

@@ -14,9 +14,12 @@ rows, cells in unusual formats).
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +44,6 @@ from app.engine.db.import_reading import (
     first_record,
     header_names,
     names_of,
-    parse_tail,
     read_records,
 )
 from app.engine.db.import_table import ContactTable, fold_duplicates
@@ -229,19 +231,32 @@ def _read_in_two(
     plan = Plan(header, chosen, mapping, country, TEXT_LIMITS)
     head, tail = text[:split], text[split:]
     lines_before = head.count("\n") + head.count("\r") - head.count("\r\n")
-    spawn = multiprocessing.get_context("spawn")  # safe under threads (the GUI's workers)
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        where = (tail, delimiter, lines_before + 1)
-        how = (header, chosen.name, dict(mapping), country, TEXT_LIMITS)
-        second = pool.submit(parse_tail, *where, *how)
-        del tail
+    arguments = (tail, delimiter, lines_before + 1, header, chosen.name, dict(mapping))
+    arguments += (country, TEXT_LIMITS)
+    del tail
+    with tempfile.TemporaryDirectory(prefix="voronka-import-") as folder:
+        source, target = Path(folder, "part.pickle"), Path(folder, "converted.pickle")
+        source.write_bytes(pickle.dumps(arguments, protocol=pickle.HIGHEST_PROTOCOL))
+        del arguments
+        # The child finds the `app` package where this process found it.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))}
+        command = [sys.executable, "-m", "app.engine.db.import_worker", source, target]
+        try:
+            second = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
+        except OSError:
+            return None
         try:
             records = read_records(head, delimiter)
             first = convert_part(records, records.first_filled() + 1, plan, progress)
-            rest = second.result()
-        except Exception:  # a broken quote, or no second process: read it in one piece
-            second.cancel()
-            return None
+        except BaseException as error:
+            second.kill()
+            second.wait()
+            if isinstance(error, CsvImportError):  # maybe the split: read in one piece
+                return None
+            raise
+        if second.wait() != 0:
+            return None  # a broken part, or a failure it reported: read in one piece
+        rest = pickle.loads(target.read_bytes())
     if first.broken or rest.broken or first.lines_read != lines_before:
         return None
     return chosen, plan, _joined(first, rest)
