@@ -1,10 +1,12 @@
 """Contact database speed: demo generation, CSV import and the columnar read at 1,000,000
 contacts, each next to the ORM-objects way of doing the same work.
 
-Run by hand: `python bench/bench_db.py [--contacts N] [--sample M]`. The ORM baselines run on
-the first M contacts (default 50,000) and are scaled linearly to N, which flatters them if
-anything (their per-row cost grows with the session). Prints a table; no assertions. Other
-people's CPU-heavy work skews the figures: the load average is printed before and after.
+Run by hand: `python bench/bench_db.py [--contacts N] [--sample M] [--repeat R]`. The ORM
+baselines run on the first M contacts (default 50,000) and are scaled linearly to N, which
+flatters them if anything (their per-row cost grows with the session). The import and the
+cached reads run R times (default 3; the median is shown, the range printed). Prints a
+table; no assertions. Other people's CPU-heavy work skews the figures: the load average is
+printed before and after.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.engine.db.columns import read_columns
 from app.engine.db.demo import generate_demo
 from app.engine.db.importer import import_csv, parse_csv
-from app.engine.db.models import Contact, Event, Tag, contact_tags
+from app.engine.db.models import ColumnCache, Contact, Event, Tag, contact_tags
 from app.engine.db.records import contact_record
 from app.engine.db.session import open_database
 from app.engine.expressions import columns_from_contacts, parse
@@ -41,6 +44,18 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = action()
     return time.perf_counter() - start, result
+
+
+def median_of(repeat: int, action: Callable[[int], object]) -> tuple[float, object]:
+    """The median time of `repeat` runs of action(run) and the last run's result."""
+    times, result = [], None
+    for run in range(repeat):
+        start = time.perf_counter()
+        result = action(run)
+        times.append(time.perf_counter() - start)
+    spread = f"{min(times):.2f}–{max(times):.2f} s" if repeat > 1 else f"{times[0]:.2f} s"
+    print(f"  {repeat} run(s): {spread}")
+    return statistics.median(times), result
 
 
 def load() -> str:
@@ -129,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     n, sample = args.contacts, min(args.sample, args.contacts)
     scale = n / sample
@@ -146,16 +162,23 @@ def main() -> None:
         csv_path = base / "customers.csv"
         write_shopify_csv(demo, csv_path)
         print(f"CSV: {csv_path.stat().st_size / 1e6:.0f} MB")
-        target = open_database(f"sqlite:///{base / 'import.sqlite3'}")
-        seconds, imported = timed(lambda: import_csv(target, csv_path, now=NOW))
+
+        def import_into_fresh_base(run: int) -> tuple[sa.Engine, object]:
+            engine = open_database(f"sqlite:///{base / f'import{run}.sqlite3'}")
+            return engine, import_csv(engine, csv_path, now=NOW)
+
+        print("CSV import into an empty base")
+        seconds, (target, imported) = median_of(args.repeat, import_into_fresh_base)
         print(f"import: {imported.created:,} created, {imported.merged:,} merged")
         parse_seconds, parsed = timed(lambda: parse_csv(csv_path))
+        sample_contacts = [parsed.table.row(index) for index in range(sample)]
+        del parsed
         orm_target = open_database(f"sqlite:///{base / 'import_orm.sqlite3'}")
         start = time.perf_counter()
         with Session(orm_target) as session:
-            names = {tag for c in parsed.contacts[:sample] for tag in c.get("tags", ())}
+            names = {tag for c in sample_contacts for tag in c.get("tags", ())}
             tags = {name: Tag(name=name) for name in names}
-            for values in parsed.contacts[:sample]:
+            for values in sample_contacts:
                 fields = {
                     k: v for k, v in values.items() if k not in ("line", "tags", "attributes")
                 }
@@ -166,16 +189,23 @@ def main() -> None:
         orm = parse_seconds + (time.perf_counter() - start) * scale
         rows.append(("CSV import (parse + DBAPI) vs parse + ORM insert", seconds, orm))
 
+        left, _ = timed(lambda: read_columns(target, now=NOW))
+        with target.begin() as connection:
+            connection.execute(sa.delete(ColumnCache))
+        built, _ = timed(lambda: read_columns(target, now=NOW))
+        rows.append(("imported base, first read (import's snapshot) vs SQL", left, built))
+
         cold, columns = timed(lambda: read_columns(demo, now=NOW))
         rows.append(("columns, first read after a change (SQL → snapshot)", cold, None))
         del columns
-        warm, columns = timed(lambda: read_columns(demo, now=NOW))
+        print("cached reads")
+        warm, columns = median_of(args.repeat, lambda _: read_columns(demo, now=NOW))
         keys = [key for key in columns if key not in FREE_TEXT]
         count = len(columns)
         del columns
         orm = orm_read(demo, sample) * scale
         rows.append((f"columns, all {count} (cached snapshot) vs ORM objects", warm, orm))
-        subset, _ = timed(lambda: read_columns(demo, keys, now=NOW))
+        subset, _ = median_of(args.repeat, lambda _: read_columns(demo, keys, now=NOW))
         rows.append((f"columns, {len(keys)} without names/e-mails/phones (cached)", subset, None))
     print()
     print(f"{'':58} {'ours':>9} {'baseline':>9} {'ratio':>7}")
