@@ -4,8 +4,8 @@ converted a column at a time (import_values.py).
 
 A file is read with one pass of the csv module and then handled column by column; only the
 records and cells that need it (broken quotes, ragged rows, cells in unusual formats) take
-the slow, exact paths. `parse_part` reads a piece of a file that starts at a record, so
-importer.py can give the second half of a large file to a second process.
+the slow, exact paths. `parse_tail` reads a piece of a file that starts at a record, so
+importer.py can give the second half of a large file to a second process (import_worker.py).
 """
 
 from __future__ import annotations
