@@ -25,7 +25,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
 
 import numpy as np
 import sqlalchemy as sa
@@ -244,13 +244,13 @@ class _Builder:
 
 def text_arrays(arrays: dict[str, np.ndarray], name: str, values: list[str | None]) -> None:
     """A text field as integer codes (-1 missing) and its distinct values, NUL-joined."""
-    present = [v for v in values if v is not None] if None in values else values
+    filled = np.fromiter(map(operator.is_not, values, repeat(None)), bool, len(values))
+    present = values if filled.all() else list(compress(values, filled.tolist()))
     # Sorted for the categorical fields users see; in row order for free text, so the codes
     # of near-unique values (e-mails) run in order and decode at memory speed.
     categories = sorted(set(present)) if name in CATEGORICAL else list(dict.fromkeys(present))
     if name not in CATEGORICAL and len(categories) == len(present):
         codes = np.full(len(values), -1, dtype=np.int32)  # all distinct: codes count up
-        filled = np.fromiter(map(operator.is_not, values, repeat(None)), bool, len(values))
         codes[filled] = np.arange(len(present), dtype=np.int32)
     else:
         lookup = {value: code for code, value in enumerate(categories)}

@@ -77,7 +77,11 @@ def import_snapshot(
     arrays["flags"] = _flags(columns, count)
     for name in TEXTS:
         values = columns.get(name)
-        text_arrays(arrays, name, [None] * count if values is None else list(values))
+        if values is None:  # not imported: every contact lacks it
+            arrays[f"code:{name}"] = np.full(count, -1, dtype=np.int32)
+            arrays[f"text:{name}"] = np.frombuffer(b"", dtype=np.uint8)
+        else:
+            text_arrays(arrays, name, list(values))
     meta["n"] = count
     contact_ids, tag_ids = links
     tag_arrays(arrays, meta, tag_names, tag_ids, contact_ids)
