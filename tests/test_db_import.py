@@ -520,12 +520,13 @@ def _parsed(path: Path, **options) -> tuple[list[dict], tuple]:
 def _big_export(path: Path, broken: str = "") -> None:
     """A Shopify-like export whose halves share duplicates, bad rows, blank records and
     multi-line notes, so splitting it anywhere is tested against reading it whole."""
-    lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note"]
+    lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note,Signed Up,Birthday"]
     for i in range(400):
         email = f"p{i % 150}@example.com" if i % 7 else f"bad{i}@"
         note = f'"line one\r\nline ""two"" of {i}"' if i % 5 == 0 else ""
         phone = f"'+1512555{i % 90:04d}" if i % 3 else ""
-        lines.append(f'\'70{i},Name{i},{email},{phone},{i}.5,"t{i % 4}, vip",{note}')
+        moments = f"2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00.25,{1 + i % 28:02d}.03.1990"
+        lines.append(f'\'70{i},Name{i},{email},{phone},{i}.5,"t{i % 4}, vip",{note},{moments}')
         if i % 50 == 0:
             lines += [",,,,,,", ""]
     if broken == "stray quote":
@@ -543,11 +544,12 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
     import app.engine.db.importer as importer
 
     path = tmp_path / "export.csv"
+    options: dict = {"skip_bad": True}
     if not name.endswith(".csv"):
         _big_export(path, broken=name)
+        options["mapping"] = {"Signed Up": "created_at", "Birthday": "birth_date"}
     else:
         path.write_bytes((DATA / name).read_bytes())
-    options = {"skip_bad": True}
     whole = _parsed(path, **options)
     monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
     if name == "big":  # a broken file is read in one piece, to name the broken line exactly
@@ -565,6 +567,10 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
         five = next(c for c in contacts if c.get("email") == "p5@example.com")
         assert five["attributes"] == {"note": 'line one\nline "two" of 305'}
         assert five["tags"] == {"t1", "t3", "vip"}
+        assert (five["created_at"], five["birth_date"]) == (
+            datetime(2024, 1, 26, 10, 5, 0, 250000),
+            date(1990, 3, 26),
+        )
     if name == "stray quote":  # it swallows the next line into a broken record
         assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])
     if name == "never closed":

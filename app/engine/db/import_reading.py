@@ -4,8 +4,8 @@ converted a column at a time (import_values.py).
 
 A file is read with one pass of the csv module and then handled column by column; only the
 records and cells that need it (broken quotes, ragged rows, cells in unusual formats) take
-the slow, exact paths. `parse_tail` reads a piece of a file that starts at a record, so
-importer.py can give the second half of a large file to a second process (import_worker.py).
+the slow, exact paths. `convert_part` takes the records from any record on, so importer.py
+can give the second half of a large file to a second process (import_worker.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import numpy as np
 from app.engine.db.import_table import ContactTable, rows_without_any
 from app.engine.db.import_values import ATTRIBUTE, Converter, convert_column, field_converters
 from app.engine.db.presets import IMPORT_FIELDS, PRESETS, Preset, header_key
-from app.engine.gc_pause import cycle_collector_paused
 
 Progress = Callable[[str, int, int], None]
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -435,20 +434,3 @@ def convert_part(records: Records, start: int, plan: Plan, progress: Progress | 
     rows, lines = plan.shape(records, start, rejected)
     table, problems, blank_rows = plan.table(rows, lines, records.multiline, progress)
     return Part(table, problems, blank_rows, rejected, records.lines_read, bool(records.broken))
-
-
-def parse_tail(
-    text: str,
-    delimiter: str,
-    first_line: int,
-    header: list[str],
-    preset: str,
-    mapping: Mapping[str, str],
-    country: str | None,
-    limits: Mapping[str, int],
-) -> Part:
-    """convert_part in a second process, for the piece of a large file after its middle:
-    `text` starts at a record on line `first_line`, under `header`."""
-    with cycle_collector_paused():
-        plan = Plan(header, choose_preset(header, preset, mapping), mapping, country, limits)
-        return convert_part(read_records(text, delimiter, first_line), 0, plan, None)

@@ -14,8 +14,8 @@ rows, cells in unusual formats).
 
 from __future__ import annotations
 
+import marshal
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -47,6 +47,7 @@ from app.engine.db.import_reading import (
     read_records,
 )
 from app.engine.db.import_table import ContactTable, fold_duplicates
+from app.engine.db.import_worker import decode_part
 from app.engine.db.import_writer import ContactWriter
 from app.engine.db.models import Contact
 from app.engine.db.versioning import bulk_writes, data_version
@@ -163,7 +164,8 @@ def parse_csv(
         delimiter = detect_delimiter(text)
         read = None
         if len(text) >= PARALLEL_FROM_CHARS:
-            read = _read_in_two(text, delimiter, preset, mapping or {}, phone_country, progress)
+            where = (path, used_encoding, text, delimiter)
+            read = _read_in_two(*where, preset, mapping or {}, phone_country, progress)
         if read is None:
             read = _read_in_one(text, delimiter, preset, mapping or {}, phone_country, progress)
         del text
@@ -211,6 +213,8 @@ def _read_in_one(
 
 
 def _read_in_two(
+    path: Path,
+    encoding: str,
     text: str,
     delimiter: str,
     preset: str,
@@ -229,15 +233,14 @@ def _read_in_two(
     chosen = choose_preset(header, preset, mapping)
     country = phone_country or chosen.phone_country
     plan = Plan(header, chosen, mapping, country, TEXT_LIMITS)
-    head, tail = text[:split], text[split:]
+    head = text[:split]
     lines_before = head.count("\n") + head.count("\r") - head.count("\r\n")
-    arguments = (tail, delimiter, lines_before + 1, header, chosen.name, dict(mapping))
-    arguments += (country, TEXT_LIMITS)
-    del tail
+    # The second process decodes the file itself (a copy of the text would cost as much).
+    where = (str(path), encoding, split, len(text), delimiter, lines_before + 1)
+    how = (header, chosen.name, dict(mapping), country, TEXT_LIMITS)
     with tempfile.TemporaryDirectory(prefix="voronka-import-") as folder:
-        source, target = Path(folder, "part.pickle"), Path(folder, "converted.pickle")
-        source.write_bytes(pickle.dumps(arguments, protocol=pickle.HIGHEST_PROTOCOL))
-        del arguments
+        source, target = Path(folder, "part"), Path(folder, "converted")
+        source.write_bytes(marshal.dumps((*where, *how)))
         # The child finds the `app` package where this process found it.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))}
         command = [sys.executable, "-m", "app.engine.db.import_worker", source, target]
@@ -256,7 +259,7 @@ def _read_in_two(
             raise
         if second.wait() != 0:
             return None  # a broken part, or a failure it reported: read in one piece
-        rest = pickle.loads(target.read_bytes())
+        rest = decode_part(target.read_bytes())
     if first.broken or rest.broken or first.lines_read != lines_before:
         return None
     return chosen, plan, _joined(first, rest)
