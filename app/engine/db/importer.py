@@ -6,10 +6,10 @@ decimal commas, Russian phones as 8 9XX…, multi-line quoted notes. This module
 that, rejects what it cannot read with the line and the reason, folds duplicates (same
 e-mail, else same phone) into one contact, and writes everything or nothing.
 
-Speed (docs/PERFORMANCE.md): a million rows are read with one `csv` pass over the decoded
-text, then handled a column at a time (import_values.py) rather than a row at a time; the
-slow, exact paths run only for the records and cells that need them (broken quotes, ragged
-rows, cells in unusual formats).
+Speed (docs/PERFORMANCE.md): a file is read with one `csv` pass and converted a column at a
+time (import_reading.py, import_values.py), the second half of a large file in a second
+process (import_worker.py); rows are written in bulk below the ORM (import_writer.py), and an
+import into an empty base leaves the columnar snapshot of the result (import_snapshot.py).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from app.engine.db.import_table import ContactTable, fold_duplicates
 from app.engine.db.import_worker import decode_part
 from app.engine.db.import_writer import ContactWriter
 from app.engine.db.models import Contact
+from app.engine.db.presets import Preset
 from app.engine.db.versioning import bulk_writes, data_version
 from app.engine.gc_pause import cycle_collector_paused
 
@@ -203,7 +204,7 @@ def _read_in_one(
     mapping: Mapping[str, str],
     phone_country: str | None,
     progress: Progress | None,
-) -> tuple[Any, Plan, Part]:
+) -> tuple[Preset, Plan, Part]:
     records = read_records(text, delimiter)
     first = records.first_filled()
     header = header_names(records, first)
@@ -221,7 +222,7 @@ def _read_in_two(
     mapping: Mapping[str, str],
     phone_country: str | None,
     progress: Progress | None,
-) -> tuple[Any, Plan, Part] | None:
+) -> tuple[Preset, Plan, Part] | None:
     """Read a large file's first part here and the rest in a second process (the two cores
     of a small machine); None when the file is not split that way (the caller reads it in
     one piece, which also gives the exact message for a broken file)."""
