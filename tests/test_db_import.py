@@ -3,6 +3,7 @@ rejected rows with their lines, and nothing written when a file is bad."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 )
 
 from app.cli import main
+from app.engine import i18n
 from app.engine.db.cache import from_bytes, load_arrays, load_meta
 from app.engine.db.columns import _Builder, read_columns
 from app.engine.db.import_reading import CsvImportError, choose_preset, decode
@@ -30,6 +32,7 @@ from app.engine.db.import_values import (
 from app.engine.db.importer import import_csv, parse_csv
 from app.engine.db.models import Contact, Tag, contact_tags
 from app.engine.db.versioning import data_version
+from app.i18n import cli_translate
 
 DATA = Path(__file__).parent / "data" / "import"
 NOW = datetime(2025, 3, 1, 12, 0)
@@ -575,3 +578,54 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
         assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])
     if name == "never closed":
         assert whole[1][0].startswith("line 498: a quoted field starts on this line")
+
+
+# --------------------------------------------------------------------------- language
+
+
+@pytest.fixture
+def russian() -> Iterator[None]:
+    """The engine speaking Russian through the committed .qm, as `voronka --lang ru` does."""
+    i18n.install(cli_translate("ru"), "ru_RU")
+    yield
+    i18n.install(None)
+
+
+EMAIL_RU = "столбец 'Email': 'noah.davis@example' — не адрес e-mail"
+
+
+@pytest.mark.usefixtures("russian")
+def test_rejected_rows_and_fatal_errors_read_in_russian(engine) -> None:
+    with pytest.raises(CsvImportError) as refused:
+        import_csv(engine, DATA / "shopify_customers.csv", now=NOW)
+    (row,) = refused.value.rejected
+    assert (row.line, row.reason) == (7, EMAIL_RU)
+    message = str(refused.value)
+    assert message.startswith("1 строку нельзя импортировать, поэтому ничего не записано")
+    assert message.endswith(f"Первая: строка 7: {EMAIL_RU}")
+    report = import_csv(engine, DATA / "bitrix24_contacts.csv", skip_bad=True, now=NOW)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (4, "столбец 'Дата рождения': '12.13.1990' — не дата (пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)"),
+        (6, "полей: 22, а в заголовке их 20"),
+    ]
+    with pytest.raises(CsvImportError) as broken:
+        import_csv(engine, DATA / "broken_quote.csv")
+    assert str(broken.value).startswith("строка 3: на этой строке начинается поле в кавычках")
+    # The reasons keep their parts, not words: they read in whatever language is current.
+    i18n.install(None)
+    assert row.reason == "column 'Email': 'noah.davis@example' is not an e-mail address"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("russian")
+def test_reasons_from_the_second_process_read_in_the_importing_language(tmp_path, monkeypatch):
+    import app.engine.db.importer as importer
+
+    path = tmp_path / "export.csv"
+    _big_export(path)
+    whole = _parsed(path, skip_bad=True)
+    monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
+    monkeypatch.setattr(importer, "SECOND_SHARE", 0.8)
+    assert _parsed(path, skip_bad=True) == whole
+    reasons = [why for _, why in whole[1][2]]
+    assert len(reasons) == 58 and all(why.endswith("— не адрес e-mail") for why in reasons)

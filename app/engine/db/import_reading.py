@@ -23,6 +23,7 @@ import numpy as np
 from app.engine.db.import_table import ContactTable, rows_without_any
 from app.engine.db.import_values import ATTRIBUTE, Converter, convert_column, field_converters
 from app.engine.db.presets import IMPORT_FIELDS, PRESETS, Preset, header_key
+from app.engine.i18n import Msg, T
 
 Progress = Callable[[str, int, int], None]
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -30,10 +31,11 @@ IDENTITY = ("email", "phone", "external_id", "first_name", "last_name")
 
 
 class CsvImportError(Exception):
-    """The file cannot be imported; nothing was written. `line` is 1-based, where known."""
+    """The file cannot be imported; nothing was written. `line` is 1-based, where known.
+    `message` is translatable: `str()` gives it in the current language."""
 
     def __init__(
-        self, message: str, line: int | None = None, rejected: Sequence[RejectedRow] = ()
+        self, message: Msg, line: int | None = None, rejected: Sequence[RejectedRow] = ()
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -41,16 +43,29 @@ class CsvImportError(Exception):
         self.rejected = list(rejected)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        if self.line:
+            return str(
+                T("CSV import", "line {line}: {problem}", line=self.line, problem=self.message)
+            )
+        return str(self.message)
 
 
 @dataclass(frozen=True)
 class RejectedRow:
+    """A row left out, with why (`message`, translatable; `reason` is it in words)."""
+
     line: int
-    reason: str
+    message: Msg
+
+    @property
+    def reason(self) -> str:
+        return str(self.message)
+
+    def described(self) -> Msg:
+        return T("CSV import", "line {line}: {problem}", line=self.line, problem=self.message)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return str(self.described())
 
 
 # --------------------------------------------------------------------------- text
@@ -62,7 +77,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise CsvImportError(f"unknown encoding {encoding!r}") from None
+            raise CsvImportError(
+                T("CSV import", "unknown encoding {encoding}", encoding=repr(encoding))
+            ) from None
         return _strict(data, encoding), encoding
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[3:], "utf-8"), "utf-8-sig"
@@ -70,8 +87,11 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         return _strict(data, "utf-16"), "utf-16"
     if b"\x00" in data[:4096]:
         raise CsvImportError(
-            "the file contains NUL bytes: it is a binary file (an .xlsx?) or UTF-16 without a "
-            "byte order mark; export it from your CRM as CSV"
+            T(
+                "CSV import",
+                "the file contains NUL bytes: it is a binary file (an .xlsx?) or UTF-16 without "
+                "a byte order mark; export it from your CRM as CSV",
+            )
         )
     try:
         return data.decode("utf-8"), "utf-8"
@@ -80,8 +100,12 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         if any("\u0400" <= char <= "\u04ff" for char in before):
             line = data.count(b"\n", 0, error.start) + 1
             raise CsvImportError(
-                f"byte 0x{data[error.start]:02X} is not UTF-8, though the lines before it are: "
-                "the file mixes encodings; save it again as UTF-8 (or pass --encoding)",
+                T(
+                    "CSV import",
+                    "byte {byte} is not UTF-8, though the lines before it are: the file mixes "
+                    "encodings; save it again as UTF-8 (or pass --encoding)",
+                    byte=f"0x{data[error.start]:02X}",
+                ),
                 line=line,
             ) from None
     text = _strict(data, "cp1251")
@@ -91,8 +115,11 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     mixed = sum(any(c.isascii() and c.isalpha() for c in word) for word in words)
     if not words or mixed > 0.2 * len(words):
         raise CsvImportError(
-            "the file is neither UTF-8 nor Windows-1251 (cp1251) text; "
-            "pass its encoding with --encoding"
+            T(
+                "CSV import",
+                "the file is neither UTF-8 nor Windows-1251 (cp1251) text; "
+                "pass its encoding with --encoding",
+            )
         )
     return text, "cp1251"
 
@@ -103,8 +130,13 @@ def _strict(data: bytes, encoding: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise CsvImportError(
-            f"byte 0x{data[error.start]:02X} is not valid {encoding} text "
-            "(save the file as UTF-8, or pass the right --encoding)",
+            T(
+                "CSV import",
+                "byte {byte} is not valid {encoding} text "
+                "(save the file as UTF-8, or pass the right --encoding)",
+                byte=f"0x{data[error.start]:02X}",
+                encoding=encoding,
+            ),
             line=line,
         ) from None
 
@@ -124,8 +156,11 @@ def detect_delimiter(text: str) -> str:
 
 
 _CSV_ERRORS = {
-    "expected after": "text follows a closing quote; a field that starts with a quote must end "
-    'with a quote right before the delimiter (write a quote inside a field as "")',
+    "expected after": T(
+        "CSV import",
+        "text follows a closing quote; a field that starts with a quote must end "
+        'with a quote right before the delimiter (write a quote inside a field as "")',
+    ),
 }
 
 
@@ -138,7 +173,7 @@ class Records:
     rows: list[list[str]]
     starts: Sequence[int]
     ends: Sequence[int]
-    broken: dict[int, str]
+    broken: dict[int, Msg]
     lines_read: int = 0  # physical lines of the text
     multiline: bool = True  # some record may span lines (only then can a field hold \r)
 
@@ -147,7 +182,7 @@ class Records:
         for index, row in enumerate(self.rows):
             if index in self.broken or not blank(row):
                 return index
-        raise CsvImportError("the file is empty: there is no header line")
+        raise CsvImportError(T("CSV import", "the file is empty: there is no header line"))
 
 
 def blank(row: list[str]) -> bool:
@@ -192,13 +227,21 @@ def _read_one_by_one(text: str, delimiter: str, first_line: int) -> Records:
             last = reader.line_num
             if "unexpected end of data" in message or "field larger" in message:
                 raise CsvImportError(
-                    'a quoted field starts on this line and is never closed (a closing " is '
-                    "missing), so the rest of the file cannot be read",
+                    T(
+                        "CSV import",
+                        'a quoted field starts on this line and is never closed (a closing " '
+                        "is missing), so the rest of the file cannot be read",
+                    ),
                     line=start + offset,
                 ) from None
             if "NUL" in message:
-                raise CsvImportError("the line contains a NUL byte", line=start + offset) from None
-            reason = next((text for key, text in _CSV_ERRORS.items() if key in message), message)
+                raise CsvImportError(
+                    T("CSV import", "the line contains a NUL byte"), line=start + offset
+                ) from None
+            reason = next(
+                (text for key, text in _CSV_ERRORS.items() if key in message),
+                T("CSV import", "{problem}", problem=message),
+            )
             records.broken[len(records.rows)] = reason
             row = []
         else:
@@ -227,7 +270,10 @@ def header_names(records: Records, index: int) -> list[str]:
     """The column names of the header record `index`."""
     line = records.starts[index]
     if index in records.broken:
-        raise CsvImportError(f"the header cannot be read: {records.broken[index]}", line=line)
+        raise CsvImportError(
+            T("CSV import", "the header cannot be read: {problem}", problem=records.broken[index]),
+            line=line,
+        )
     return names_of(records.rows[index], line)
 
 
@@ -238,7 +284,10 @@ def names_of(header: list[str], line: int) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if header_key(name) in seen and name:
-            raise CsvImportError(f"the header names the column {name!r} twice", line=line)
+            raise CsvImportError(
+                T("CSV import", "the header names the column {column} twice", column=repr(name)),
+                line=line,
+            )
         seen.add(header_key(name))
     return names
 
@@ -249,7 +298,14 @@ def choose_preset(
     """The named preset, or for `auto` the one whose signature columns the header has."""
     if name != "auto":
         if name not in PRESETS:
-            raise CsvImportError(f"unknown preset {name!r}; use one of: auto, {', '.join(PRESETS)}")
+            raise CsvImportError(
+                T(
+                    "CSV import",
+                    "unknown preset {preset}; use one of: auto, {presets}",
+                    preset=repr(name),
+                    presets=", ".join(PRESETS),
+                )
+            )
         return PRESETS[name]
     scored = sorted(
         ((preset.score(header), preset.name) for preset in PRESETS.values()), reverse=True
@@ -261,9 +317,13 @@ def choose_preset(
     if mapping or any(header_key(column) in keys for column in header):
         return generic
     raise CsvImportError(
-        "the columns do not look like a known export (Shopify, Mailchimp, HubSpot, amoCRM, "
-        'Bitrix24); choose --preset or map columns with --map "CSV column=field". '
-        f"The header is: {', '.join(header)}",
+        T(
+            "CSV import",
+            "the columns do not look like a known export (Shopify, Mailchimp, HubSpot, amoCRM, "
+            'Bitrix24); choose --preset or map columns with --map "CSV column=field". '
+            "The header is: {header}",
+            header=", ".join(header),
+        ),
         line=1,
     )
 
@@ -294,8 +354,13 @@ class Plan:
             index = by_key.get(header_key(column))
             if index is None:
                 raise CsvImportError(
-                    f"--map names the column {column!r}, which the file does not have; "
-                    f"its columns are: {', '.join(header)}"
+                    T(
+                        "CSV import",
+                        "--map names the column {column}, which the file does not have; "
+                        "its columns are: {header}",
+                        column=repr(column),
+                        header=", ".join(header),
+                    )
                 )
             _check_target(target, column)
             if target in ("", "-"):
@@ -303,7 +368,9 @@ class Plan:
             else:
                 targets[index] = target
         if not targets:
-            raise CsvImportError("no column of the file is mapped to a contact field", line=1)
+            raise CsvImportError(
+                T("CSV import", "no column of the file is mapped to a contact field"), line=1
+            )
         converters = field_converters(country, limits)
         self.steps: list[tuple[str, int, str, Converter, bool]] = []
         for index in sorted(targets, key=lambda i: _order(preset, header[i], i)):
@@ -344,13 +411,26 @@ class Plan:
         mask = keep.tolist()
         return list(compress(rows, mask)), list(compress(lines, mask))
 
-    def shape_problem(self, row: list[str], line: int, end: int) -> str | None:
+    def shape_problem(self, row: list[str], line: int, end: int) -> Msg | None:
         """Why a record cannot be split into the header's columns, or None (a record that
         only has empty fields after the header's, as Bitrix24 writes them)."""
         extra = row[self.width :]
         if len(row) < self.width or any(cell.strip() for cell in extra):
-            spans = f" (its quoted text runs on to line {end})" if end > line else ""
-            return f"{len(row)} fields, but the header has {self.width}{spans}"
+            if end > line:
+                return T(
+                    "CSV import",
+                    "{fields} fields, but the header has {width} (its quoted text runs on to "
+                    "line {end})",
+                    fields=len(row),
+                    width=self.width,
+                    end=end,
+                )
+            return T(
+                "CSV import",
+                "{fields} fields, but the header has {width}",
+                fields=len(row),
+                width=self.width,
+            )
         return None
 
     def table(
@@ -359,11 +439,11 @@ class Plan:
         lines: Sequence[int],
         multiline: bool,
         progress: Progress | None,
-    ) -> tuple[ContactTable, dict[int, str], list[int]]:
+    ) -> tuple[ContactTable, dict[int, Msg], list[int]]:
         """Convert column by column (import_values.py). Returns the table, per bad row index
         the first reason in column order, and the rows that are blank (every cell empty)."""
         table = ContactTable(lines)
-        problems: dict[int, str] = {}
+        problems: dict[int, Msg] = {}
         # Rows may be longer than the header (empty trailing fields): zip stops at the shortest.
         columns: list[Sequence[str]] = list(zip(*rows, strict=False)) if rows else []
         columns += [()] * (self.width - len(columns))
@@ -372,7 +452,15 @@ class Plan:
             earlier = table.fields.get(name)
             for row, reason in bad.items():
                 if earlier is None or earlier[row] is None:
-                    problems.setdefault(row, f"column {column!r}: {reason}")
+                    problems.setdefault(
+                        row,
+                        T(
+                            "CSV import",
+                            "column {column}: {problem}",
+                            column=repr(column),
+                            problem=reason,
+                        ),
+                    )
             if inverted:
                 values = [None if v is None else not v for v in values]
             table.put(name, values)
@@ -387,7 +475,9 @@ class Plan:
             if blank(rows[row]):
                 blank_rows.append(row)  # a line of only delimiters, as spreadsheets leave
             else:
-                problems.setdefault(row, "the row has no e-mail, phone, id or name")
+                problems.setdefault(
+                    row, T("CSV import", "the row has no e-mail, phone, id or name")
+                )
         return table, problems, blank_rows
 
 
@@ -405,9 +495,15 @@ def _check_target(target: str, column: str) -> None:
     if name.startswith("attr:") and name[5:].replace("_", "a").isalnum():
         return
     raise CsvImportError(
-        f"--map {column}={target}: {target!r} is not a field; use one of: "
-        f"{', '.join(IMPORT_FIELDS)}, attr:<name>, ! before a yes/no field to invert it, "
-        "or - to ignore the column"
+        T(
+            "CSV import",
+            "--map {column}={target}: {quoted} is not a field; use one of: {fields}, "
+            "attr:<name>, ! before a yes/no field to invert it, or - to ignore the column",
+            column=column,
+            target=target,
+            quoted=repr(target),
+            fields=", ".join(IMPORT_FIELDS),
+        )
     )
 
 
@@ -421,7 +517,7 @@ class Part:
     split into the header's columns, and whether the csv module could not split some."""
 
     table: ContactTable
-    problems: dict[int, str]
+    problems: dict[int, Msg]
     blank: list[int]
     rejected: list[RejectedRow]
     lines_read: int

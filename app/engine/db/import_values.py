@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from app.engine.i18n import Msg, T
+
 Value = object
 
 
@@ -24,7 +26,7 @@ class Invalid:
 
     __slots__ = ("reason",)
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Msg) -> None:
         self.reason = reason
 
 
@@ -50,7 +52,7 @@ def normalize_email(value: str) -> str:
     if email.startswith("mailto:"):
         email = email[7:]
     if not _EMAIL.fullmatch(email):
-        raise ValueError(f"{value!r} is not an e-mail address")
+        raise ValueError(T("CSV import", "{value} is not an e-mail address", value=repr(value)))
     return email
 
 
@@ -73,10 +75,15 @@ def normalize_phone(value: str, country: str | None = None) -> str:
         number = digits
     else:
         raise ValueError(
-            f"{value!r} has no country code; write it as +<country code>… (or pass --phone-country)"
+            T(
+                "CSV import",
+                "{value} has no country code; write it as +<country code>… "
+                "(or pass --phone-country)",
+                value=repr(value),
+            )
         )
     if not 8 <= len(number) <= 15 or any(char.isalpha() for char in text):
-        raise ValueError(f"{value!r} is not a phone number")
+        raise ValueError(T("CSV import", "{value} is not a phone number", value=repr(value)))
     return "+" + number
 
 
@@ -95,7 +102,7 @@ def parse_number(value: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(T("CSV import", "{value} is not a number", value=repr(value))) from None
 
 
 def parse_datetime(value: str) -> datetime:
@@ -111,7 +118,13 @@ def parse_datetime(value: str) -> datetime:
         iso = re.sub(r"\s([+-]\d{2}):?(\d{2})$", r"\1:\2", text)
         moment = datetime.fromisoformat(iso.replace(" UTC", "+00:00"))
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (use DD.MM.YYYY or YYYY-MM-DD)") from None
+        raise ValueError(
+            T(
+                "CSV import",
+                "{value} is not a date (use DD.MM.YYYY or YYYY-MM-DD)",
+                value=repr(value),
+            )
+        ) from None
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
@@ -125,7 +138,7 @@ def parse_bool(value: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not yes or no")
+    raise ValueError(T("CSV import", "{value} is not yes or no", value=repr(value)))
 
 
 def parse_gender(value: str) -> str | None:
@@ -153,14 +166,18 @@ def parse_attribute(value: str) -> object:
 def _nps(value: str) -> float:
     score = parse_number(value)
     if not 0 <= score <= 10:
-        raise ValueError(f"{value!r} is not an NPS answer from 0 to 10")
+        raise ValueError(
+            T("CSV import", "{value} is not an NPS answer from 0 to 10", value=repr(value))
+        )
     return score
 
 
 def _count(value: str) -> int:
     number = parse_number(value)
     if number < 0 or not number.is_integer():
-        raise ValueError(f"{value!r} is not a whole number of 0 or more")
+        raise ValueError(
+            T("CSV import", "{value} is not a whole number of 0 or more", value=repr(value))
+        )
     return int(number)
 
 
@@ -193,7 +210,7 @@ class Converter:
 def text_converter(limit: int) -> Converter:
     def convert(value: str) -> str:
         if len(value) > limit:
-            raise ValueError(f"is longer than {limit} characters")
+            raise ValueError(T("CSV import", "is longer than {limit} characters", limit=limit))
         return value
 
     return Converter(convert, limit=limit)
@@ -272,7 +289,7 @@ _TEXT_MARK = frozenset("+0123456789")
 
 def convert_column(
     cells: Sequence[str], converter: Converter, multiline: bool
-) -> tuple[list[Value], dict[int, str]]:
+) -> tuple[list[Value], dict[int, Msg]]:
     """Values of one column (None for empty cells) and the reasons of the bad ones.
     `multiline`: some quoted field of the file spans lines."""
     column = clean_cells(cells, multiline)
@@ -302,7 +319,16 @@ def _one(text: str, converter: Converter) -> Value:
     try:
         return converter.one(text)
     except ValueError as error:
-        return Invalid(str(error))
+        return Invalid(reason_of(error))
+
+
+def reason_of(error: ValueError) -> Msg:
+    """The translatable reason a converter raised (our converters raise a `Msg`; a bare
+    ValueError from elsewhere keeps its English text)."""
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, Msg):
+        return reason
+    return T("CSV import", "{problem}", problem=str(error))
 
 
 def _texts(texts: list[str], converter: Converter) -> list[Value]:

@@ -5,7 +5,8 @@ SOURCE holds where that half starts and how to read it; TARGET receives the conv
 Both are files the importing process makes in a private temporary folder, written with
 `marshal` (our own plain data: lists, dicts, sets, strings, numbers): five times faster than
 pickle for a million small strings, because it keeps no memo of each one, while rows that
-share a tag set still share it on the other side.
+share a tag set still share it on the other side. The reasons rows are rejected go as their
+untranslated parts, so the importing process shows them in its language.
 
 A process of its own rather than multiprocessing's: spawning those re-runs the caller's main
 script in the child, which a script calling `import_csv` without a `__main__` guard would
@@ -32,6 +33,7 @@ from app.engine.db.import_reading import (
 )
 from app.engine.db.import_table import ContactTable
 from app.engine.gc_pause import cycle_collector_paused
+from app.engine.i18n import Msg, T
 
 BROKEN = 3  # exit status: the part cannot be read (a quote never closed)
 _MOMENTS = {"created_at": datetime, "last_purchase_at": datetime, "birth_date": date}
@@ -55,7 +57,7 @@ def parse_tail(
     with cycle_collector_paused():
         text = decode(Path(path).read_bytes(), encoding)[0]
         if len(text) != length:
-            raise CsvImportError("the file changed while it was being read")
+            raise CsvImportError(T("CSV import", "the file changed while it was being read"))
         plan = Plan(header, choose_preset(header, preset, mapping), mapping, country, limits)
         return convert_part(read_records(text[start:], delimiter, first_line), 0, plan, None)
 
@@ -68,8 +70,9 @@ def encode_part(part: Part) -> bytes:
     }
     lines = table.lines
     plain_lines = (lines.start, lines.stop) if isinstance(lines, range) else list(lines)
-    rejected = [(row.line, row.reason) for row in part.rejected]
-    plain = (fields, table.tags, table.attributes, plain_lines, part.problems, part.blank)
+    rejected = [(row.line, plain_msg(row.message)) for row in part.rejected]
+    problems = {row: plain_msg(why) for row, why in part.problems.items()}
+    plain = (fields, table.tags, table.attributes, plain_lines, problems, part.blank)
     return marshal.dumps((*plain, rejected, part.lines_read, part.broken))
 
 
@@ -84,8 +87,22 @@ def decode_part(data: bytes) -> Part:
             values = [None if v is None else kind.fromisoformat(v) for v in values]
         table.fields[name] = values
     table.tags, table.attributes = tags, attributes
-    rejected_rows = [RejectedRow(line, reason) for line, reason in rejected]
-    return Part(table, problems, blank, rejected_rows, lines_read, broken)
+    rejected_rows = [RejectedRow(line, msg_of(reason)) for line, reason in rejected]
+    reasons = {row: msg_of(why) for row, why in problems.items()}
+    return Part(table, reasons, blank, rejected_rows, lines_read, broken)
+
+
+def plain_msg(message: Msg) -> list:
+    """A message as marshal data: [context, source, plural count, [(name, value), …]], an
+    argument that is itself a message as such a list (plain arguments are never lists)."""
+    args = [(name, plain_msg(v) if isinstance(v, Msg) else v) for name, v in message.args]
+    return [message.context, message.source, message.n, args]
+
+
+def msg_of(plain: list) -> Msg:
+    context, source, n, args = plain
+    values = tuple((name, msg_of(v) if isinstance(v, list) else v) for name, v in args)
+    return Msg(context, source, values, n)
 
 
 def main(source: Path, target: Path) -> int:

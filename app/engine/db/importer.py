@@ -53,6 +53,7 @@ from app.engine.db.models import Contact
 from app.engine.db.presets import Preset
 from app.engine.db.versioning import bulk_writes, data_version
 from app.engine.gc_pause import cycle_collector_paused
+from app.engine.i18n import T
 
 # From about 150,000 rows, a second process reading the second part of the file saves more
 # than it costs to start (~1.5 s of imports) and to send the converted columns back.
@@ -136,7 +137,11 @@ def import_csv(
     except sa.exc.DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise CsvImportError(
-            f"the database refused the import, nothing was written: {reason}"
+            T(
+                "CSV import",
+                "the database refused the import, nothing was written: {problem}",
+                problem=reason,
+            )
         ) from None
     return report
 
@@ -156,7 +161,9 @@ def parse_csv(
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise CsvImportError(f"cannot read {path}: {error.strerror}") from None
+        raise CsvImportError(
+            T("CSV import", "cannot read {path}: {problem}", path=str(path), problem=error.strerror)
+        ) from None
     # A million rows are ~13 million objects and no cycles: the collector's full scans,
     # set off by the allocations, would cost more than the reading itself.
     with cycle_collector_paused():
@@ -180,11 +187,14 @@ def parse_csv(
         report.rejected += [RejectedRow(lines[row], reason) for row, reason in problems.items()]
         report.rejected.sort(key=lambda row: row.line)
         if report.rejected and not skip_bad:
-            count = len(report.rejected)
             raise CsvImportError(
-                f"{count} row{'s' if count > 1 else ''} cannot be imported, so nothing was "
-                f"written; fix {'them' if count > 1 else 'it'} or pass --skip-bad to import "
-                f"the rest. First: {report.rejected[0]}",
+                T(
+                    "CSV import",
+                    "%n row(s) cannot be imported, so nothing was written; fix the file or pass "
+                    "--skip-bad to import the rest. First: {first}",
+                    len(report.rejected),
+                    first=report.rejected[0].described(),
+                ),
                 rejected=report.rejected,
             )
         if problems or blank_rows:
