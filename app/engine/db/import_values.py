@@ -295,19 +295,23 @@ def convert_column(
     column = clean_cells(cells, multiline)
     texts = column.texts
     sample = texts[:2000]
+    # Each route also says which rows the one-cell converter handled (None: maybe any), as
+    # only those can be Invalid: a scan of a million values per column costs ~0.3 s here.
     if converter.limit is not None:
-        values = _texts(texts, converter)
+        values, suspects = _texts(texts, converter)
     elif converter.fast is None or len(set(sample)) * 4 <= len(sample):
         # Few distinct texts (yes/no, cities, tags, dates), or no fast route: once per text.
         converted = {text: _one(text, converter) for text in set(texts)}
         values = list(map(converted.__getitem__, texts))
         if not any(type(value) is Invalid for value in converted.values()):
             return values, {}
+        suspects = None
     elif converter.column_pattern.fullmatch(column.joined):
-        values = _all_fast(column, converter)
+        values, suspects = _all_fast(column, converter)
     else:
-        values = _fast(texts, converter)
-    bad = {row: value.reason for row, value in enumerate(values) if type(value) is Invalid}
+        values, suspects = _fast(texts, converter)
+    rows = range(len(values)) if suspects is None else suspects
+    bad = {row: values[row].reason for row in rows if type(values[row]) is Invalid}
     for row in bad:
         values[row] = None
     return values, bad
@@ -331,16 +335,18 @@ def reason_of(error: ValueError) -> Msg:
     return T("CSV import", "{problem}", problem=str(error))
 
 
-def _texts(texts: list[str], converter: Converter) -> list[Value]:
+def _texts(texts: list[str], converter: Converter) -> tuple[list[Value], list[int]]:
+    """Plain text: only cells longer than the limit are looked at."""
     values: list[Value] = [text or None for text in texts] if texts.count("") else texts
+    too_long = []
     if texts and max(map(len, texts)) > converter.limit:
-        for row, text in enumerate(texts):
-            if len(text) > converter.limit:
-                values[row] = _one(text, converter)
-    return values
+        too_long = [row for row, text in enumerate(texts) if len(text) > converter.limit]
+        for row in too_long:
+            values[row] = _one(texts[row], converter)
+    return values, too_long
 
 
-def _all_fast(column: Column, converter: Converter) -> list[Value]:
+def _all_fast(column: Column, converter: Converter) -> tuple[list[Value], list[int] | None]:
     """Every non-empty cell matches the fast pattern."""
     texts, convert = column.texts, converter.fast_value
     empty = texts.count("")
@@ -353,20 +359,20 @@ def _all_fast(column: Column, converter: Converter) -> list[Value]:
         try:
             values = list(map(convert, [t or stand_in for t in texts] if empty else texts))
         except ValueError:  # a pattern-shaped but impossible date (2024-13-01): cell by cell
-            return [_one(text, converter) for text in texts]
+            return [_one(text, converter) for text in texts], None
     if empty:
         for row, text in enumerate(texts):
             if not text:
                 values[row] = None
-    return values
+    return values, []
 
 
-def _fast(texts: list[str], converter: Converter) -> list[Value]:
+def _fast(texts: list[str], converter: Converter) -> tuple[list[Value], list[int] | None]:
     """The fast route for the cells that match it, the one-cell converter for the others."""
     hits = list(map(converter.cell_pattern.fullmatch, texts))
     misses = hits.count(None)
     if misses == len(texts):
-        return [_one(text, converter) for text in texts]
+        return [_one(text, converter) for text in texts], None
     slow = [row for row, hit in enumerate(hits) if hit is None] if misses else []
     fast = texts
     if slow:  # any matching cell stands in for the others, which are overwritten below
@@ -375,7 +381,7 @@ def _fast(texts: list[str], converter: Converter) -> list[Value]:
     try:
         values = list(fast if converter.fast_value is None else map(converter.fast_value, fast))
     except ValueError:  # a pattern-shaped but impossible date (2024-13-01): cell by cell
-        return [_one(text, converter) for text in texts]
+        return [_one(text, converter) for text in texts], None
     for row in slow:
         values[row] = _one(texts[row], converter)
-    return values
+    return values, slow
