@@ -3,6 +3,7 @@ rejected rows with their lines, and nothing written when a file is bad."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,17 +17,22 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 )
 
 from app.cli import main
-from app.engine.db.importer import (
-    CsvImportError,
-    choose_preset,
-    decode,
-    import_csv,
+from app.engine import i18n
+from app.engine.db.cache import from_bytes, load_arrays, load_meta
+from app.engine.db.columns import _Builder, read_columns
+from app.engine.db.import_reading import CsvImportError, choose_preset, decode
+from app.engine.db.import_values import (
+    Converter,
+    convert_column,
+    field_converters,
     normalize_phone,
-    parse_csv,
     parse_datetime,
     parse_number,
 )
+from app.engine.db.importer import import_csv, parse_csv
 from app.engine.db.models import Contact, Tag, contact_tags
+from app.engine.db.versioning import data_version
+from app.i18n import cli_translate
 
 DATA = Path(__file__).parent / "data" / "import"
 NOW = datetime(2025, 3, 1, 12, 0)
@@ -357,3 +363,269 @@ def test_cli_import_reports_rejections_and_exit_codes(tmp_path, capsys) -> None:
     assert main(["db", "import", str(DATA / "broken_quote.csv"), "--db", url]) == 2
     assert "line 3: a quoted field" in capsys.readouterr().err
     assert main(["db", "import", amo, "--db", url, "--map", "nonsense"]) == 2
+
+
+# --------------------------------------------------------------------------- column routes
+
+
+def _one_by_one(cell: str, converter: Converter) -> object:
+    """The reference: each cell alone, as the importer's rules state it."""
+    text = cell.strip()
+    if text[:1] == "'" and text[1:2] and text[1:2] in "+0123456789":
+        text = text[1:]
+    text = text.replace("\r\n", "\n")
+    if not text:
+        return None
+    try:
+        return converter.one(text)
+    except ValueError as error:
+        return f"bad: {error}"
+
+
+CELLS = {
+    "email": ["a.b@example.com", "MiXeD@Example.COM", " mailto:X@y.io ", "MAILTO:z@y.io",
+              "no-at.example.com", "a@b", "'q@w.er", ""],
+    "phone": ["+79161234567", "'+15125550101", "8 (916) 123-45-67", "+1 212 555 0123 ext. 12",
+              "555-0142", "+0123", "0044 20 7946 0958", ""],
+    "total_spent": ["12.50", "-3", "1 234,50", ".5", "5.", "1.2.3", "abc", "-", "١٢.٥", ""],
+    "orders_count": ["3", "007", "3.0", "-1", "1e3", "12345678901234567890", "2.5", ""],
+    "created_at": ["2024-02-01 12:00:00", "2024-02-01T12:00:00.25", "2024-02-01",
+                   "15.03.2024 10:20", "2024-13-01", "2024-02-30 10:00", "2024-02-01T12:00Z", ""],
+    "birth_date": ["1990-05-17", "17.05.1990", "1990-02-30", "yesterday", ""],
+    "first_name": ["Anna", " 'Ann' ", "x" * 101, "'007", ""],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("field", sorted(CELLS))
+@pytest.mark.parametrize("mostly", [0, 1])
+def test_the_column_routes_give_what_each_cell_alone_gives(field: str, mostly: int) -> None:
+    """Columns take the fast, C-level routes when their cells allow it (`mostly` fills the
+    column with its first, regular value) and the cell-by-cell one otherwise; both must
+    equal converting each cell on its own."""
+    converter = field_converters("7", {"first_name": 100})[field]
+    odd = CELLS[field]
+    filler = [f"{odd[0][:-1]}{i % 10}" if field != "email" else f"u{i}@x.io" for i in range(3000)]
+    cells = (filler if mostly else []) + odd * (1 if mostly else 400) + ["\r\n"]
+    for multiline in (False, True):
+        values, bad = convert_column(cells, converter, multiline)
+        expected = [_one_by_one(cell, converter) for cell in cells]
+        got = [f"bad: {bad[row]}" if row in bad else value for row, value in enumerate(values)]
+        assert got == expected
+
+
+def test_blank_records_are_skipped_and_line_numbers_follow_multiline_notes(tmp_path, engine):
+    path = tmp_path / "blank.csv"
+    path.write_bytes(
+        b"email,first_name,attr_note\r\n"
+        b'ann@example.com,Ann,"two\r\nlines"\r\n'
+        b",,\r\n"
+        b"\r\n"
+        b' , ,""\r\n'
+        b"bob@,Bob,x\r\n"
+        b"eve@example.com,Eve,\r\n"
+    )
+    report = import_csv(engine, path, mapping={"attr_note": "attr:note"}, skip_bad=True)
+    assert (report.rows, report.created) == (3, 2)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (7, "column 'email': 'bob@' is not an e-mail address")
+    ]
+    people = _contacts(engine)
+    assert people["ann@example.com"].attributes == {"note": "two\nlines"}
+
+
+# --------------------------------------------------------------------------- column cache
+
+
+def _stored_snapshot(engine: sa.Engine) -> tuple[dict, dict] | None:
+    with engine.connect() as connection:
+        version = data_version(connection)
+        meta = load_meta(connection, version)
+        if meta is None:
+            return None
+        arrays = load_arrays(connection, version, meta, set(meta["arrays"]))
+    return meta, arrays
+
+
+def _sql_snapshot(engine: sa.Engine) -> tuple[dict, dict]:
+    """What the columnar read builds from SQL when nothing is cached."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        arrays = _Builder(connection).build()
+    meta = from_bytes(arrays.pop("meta"))
+    return meta, arrays
+
+
+def _assert_same_snapshot(engine: sa.Engine) -> None:
+    stored = _stored_snapshot(engine)
+    assert stored is not None, "the import left no snapshot"
+    meta, arrays = stored
+    sql_meta, sql_arrays = _sql_snapshot(engine)
+    assert {k: v for k, v in meta.items() if k != "arrays"} == sql_meta
+    assert set(arrays) == set(sql_arrays) - {"meta"}
+    for name, array in arrays.items():
+        assert array.dtype == sql_arrays[name].dtype, name
+        assert array.tobytes() == sql_arrays[name].tobytes(), name
+
+
+def test_an_import_into_an_empty_base_leaves_the_column_cache_warm(tmp_path, engine) -> None:
+    path = tmp_path / "warm.csv"
+    path.write_text(
+        "email,phone,first_name,city,created_at,birth_date,consent_email,consent_sms,"
+        "total_spent,orders_count,nps_score,tags,Loyalty,Note\n"
+        "a@x.io,+79161234567,Анна,Тверь,2024-02-01 12:00:00.999500,1990-05-17,yes,no,"
+        '12.5,3,9,"cats, vip",5,first\n'
+        "b@x.io,,Bob,,2024-02-01 12:00:00.999499,,no,,,,,dogs,5.5,\n"
+        ",+15125550101,Cy,Тверь,1969-12-31 23:59:59.5,1969-12-31,,yes,0,0,,,gold,\n"
+        "A@X.IO,,Ann,Москва,,,,,,7,,VIP,,merged\n"
+        "bad@,,Bad,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Tag).values(name="unused"))  # a tag without contacts
+    mapping = {"Loyalty": "attr:loyalty", "Note": "attr:note"}
+    report = import_csv(engine, path, mapping=mapping, skip_bad=True, now=NOW)
+    assert (report.created, report.merged, len(report.rejected)) == (3, 1, 1)
+    _assert_same_snapshot(engine)
+    columns = read_columns(engine, ["email", "tag:vip", "attr:note", "age"], now=NOW)
+    assert columns["email"].tolist() == ["a@x.io", "b@x.io", None]
+    assert columns["tag:vip"].tolist() == [True, False, False]
+    assert columns["attr:note"].tolist() == ["merged", None, None]
+    assert columns["age"][0] == 34
+
+    # A second import updates contacts: the next read builds the snapshot from SQL again.
+    import_csv(engine, path, mapping=mapping, skip_bad=True, now=NOW)
+    assert _stored_snapshot(engine) is None
+    assert read_columns(engine, ["email"], now=NOW)["email"].tolist()[:2] == ["a@x.io", "b@x.io"]
+
+
+def test_values_the_database_would_rewrite_leave_the_cache_to_the_sql_read(tmp_path, engine):
+    path = tmp_path / "cold.csv"
+    path.write_text("email,Score\na@x.io,10000000000000000.0\n", encoding="utf-8")
+    import_csv(engine, path, mapping={"Score": "attr:score"}, now=NOW)
+    assert _stored_snapshot(engine) is None
+    assert read_columns(engine, ["attr:score"], now=NOW)["attr:score"].tolist() == [1e16]
+
+
+# --------------------------------------------------------------------------- two processes
+
+
+def _parsed(path: Path, **options) -> tuple[list[dict], tuple]:
+    try:
+        parsed = parse_csv(path, **options)
+    except CsvImportError as error:
+        return [], (str(error), [(r.line, r.reason) for r in error.rejected])
+    report = parsed.report
+    summary = (report.rows, report.merged, [(r.line, r.reason) for r in report.rejected])
+    return parsed.contacts, summary
+
+
+def _big_export(path: Path, broken: str = "") -> None:
+    """A Shopify-like export whose halves share duplicates, bad rows, blank records and
+    multi-line notes, so splitting it anywhere is tested against reading it whole."""
+    lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note,Signed Up,Birthday"]
+    for i in range(400):
+        email = f"p{i % 150}@example.com" if i % 7 else f"bad{i}@"
+        note = f'"line one\r\nline ""two"" of {i}"' if i % 5 == 0 else ""
+        phone = f"'+1512555{i % 90:04d}" if i % 3 else ""
+        moments = f"2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00.25,{1 + i % 28:02d}.03.1990"
+        lines.append(f'\'70{i},Name{i},{email},{phone},{i}.5,"t{i % 4}, vip",{note},{moments}')
+        if i % 50 == 0:
+            lines += [",,,,,,", ""]
+    if broken == "stray quote":
+        lines.insert(300, '1,"unclosed,x@example.com,,,,')
+    if broken == "never closed":
+        lines.append('1,x@example.com,,,,"never closed')
+    path.write_bytes("\r\n".join(lines).encode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["big", "stray quote", "never closed", "hubspot_contacts.csv", "bitrix24_contacts.csv"]
+)
+def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, monkeypatch, name):
+    import app.engine.db.importer as importer
+
+    path = tmp_path / "export.csv"
+    options: dict = {"skip_bad": True}
+    if not name.endswith(".csv"):
+        _big_export(path, broken=name)
+        options["mapping"] = {"Signed Up": "created_at", "Birthday": "birth_date"}
+    else:
+        path.write_bytes((DATA / name).read_bytes())
+    whole = _parsed(path, **options)
+    monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
+    if name == "big":  # a broken file is read in one piece, to name the broken line exactly
+
+        def not_in_one(*_args):
+            raise AssertionError("the file was not read in two processes")
+
+        monkeypatch.setattr(importer, "_read_in_one", not_in_one)
+    for share in (0.2, 0.45, 0.8):
+        monkeypatch.setattr(importer, "SECOND_SHARE", share)
+        assert _parsed(path, **options) == whole
+    if name == "big":
+        contacts, (rows, merged, rejected) = whole
+        assert (rows, merged, len(rejected), len(contacts)) == (400, 192, 58, 150)
+        five = next(c for c in contacts if c.get("email") == "p5@example.com")
+        assert five["attributes"] == {"note": 'line one\nline "two" of 305'}
+        assert five["tags"] == {"t1", "t3", "vip"}
+        assert (five["created_at"], five["birth_date"]) == (
+            datetime(2024, 1, 26, 10, 5, 0, 250000),
+            date(1990, 3, 26),
+        )
+    if name == "stray quote":  # it swallows the next line into a broken record
+        assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])
+    if name == "never closed":
+        assert whole[1][0].startswith("line 498: a quoted field starts on this line")
+
+
+# --------------------------------------------------------------------------- language
+
+
+@pytest.fixture
+def russian() -> Iterator[None]:
+    """The engine speaking Russian through the committed .qm, as `voronka --lang ru` does."""
+    i18n.install(cli_translate("ru"), "ru_RU")
+    yield
+    i18n.install(None)
+
+
+EMAIL_RU = "столбец 'Email': 'noah.davis@example' — не адрес e-mail"
+
+
+@pytest.mark.usefixtures("russian")
+def test_rejected_rows_and_fatal_errors_read_in_russian(engine) -> None:
+    with pytest.raises(CsvImportError) as refused:
+        import_csv(engine, DATA / "shopify_customers.csv", now=NOW)
+    (row,) = refused.value.rejected
+    assert (row.line, row.reason) == (7, EMAIL_RU)
+    message = str(refused.value)
+    assert message.startswith("1 строку нельзя импортировать, поэтому ничего не записано")
+    assert message.endswith(f"Первая: строка 7: {EMAIL_RU}")
+    report = import_csv(engine, DATA / "bitrix24_contacts.csv", skip_bad=True, now=NOW)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (4, "столбец 'Дата рождения': '12.13.1990' — не дата (пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)"),
+        (6, "полей: 22, а в заголовке их 20"),
+    ]
+    with pytest.raises(CsvImportError) as broken:
+        import_csv(engine, DATA / "broken_quote.csv")
+    assert str(broken.value).startswith("строка 3: на этой строке начинается поле в кавычках")
+    # The reasons keep their parts, not words: they read in whatever language is current.
+    i18n.install(None)
+    assert row.reason == "column 'Email': 'noah.davis@example' is not an e-mail address"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("russian")
+def test_reasons_from_the_second_process_read_in_the_importing_language(tmp_path, monkeypatch):
+    import app.engine.db.importer as importer
+
+    path = tmp_path / "export.csv"
+    _big_export(path)
+    whole = _parsed(path, skip_bad=True)
+    monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
+    monkeypatch.setattr(importer, "SECOND_SHARE", 0.8)
+    assert _parsed(path, skip_bad=True) == whole
+    reasons = [why for _, why in whole[1][2]]
+    assert len(reasons) == 58 and all(why.endswith("— не адрес e-mail") for why in reasons)

@@ -826,6 +826,153 @@
     </message>
 </context>
 <context>
+    <name>CSV import</name>
+    <message>
+        <source>text follows a closing quote; a field that starts with a quote must end with a quote right before the delimiter (write a quote inside a field as &quot;&quot;)</source>
+        <translation>после закрывающей кавычки идёт текст; поле, которое начинается с кавычки, должно кончаться кавычкой прямо перед разделителем (кавычку внутри поля пишите как &quot;&quot;)</translation>
+    </message>
+    <message>
+        <source>line {line}: {problem}</source>
+        <translation>строка {line}: {problem}</translation>
+    </message>
+    <message>
+        <source>the columns do not look like a known export (Shopify, Mailchimp, HubSpot, amoCRM, Bitrix24); choose --preset or map columns with --map &quot;CSV column=field&quot;. The header is: {header}</source>
+        <translation>столбцы не похожи на известную выгрузку (Shopify, Mailchimp, HubSpot, amoCRM, Bitrix24); выберите --preset или сопоставьте столбцы через --map &quot;столбец CSV=поле&quot;. Заголовок: {header}</translation>
+    </message>
+    <message>
+        <source>--map {column}={target}: {quoted} is not a field; use one of: {fields}, attr:&lt;name&gt;, ! before a yes/no field to invert it, or - to ignore the column</source>
+        <translation>--map {column}={target}: {quoted} — не поле; используйте одно из: {fields}, attr:&lt;имя&gt;, ! перед полем «да/нет», чтобы обратить его, или -, чтобы пропустить столбец</translation>
+    </message>
+    <message>
+        <source>the file contains NUL bytes: it is a binary file (an .xlsx?) or UTF-16 without a byte order mark; export it from your CRM as CSV</source>
+        <translation>в файле есть байты NUL: это двоичный файл (.xlsx?) или UTF-16 без метки порядка байтов; выгрузите его из CRM в формате CSV</translation>
+    </message>
+    <message>
+        <source>the file is neither UTF-8 nor Windows-1251 (cp1251) text; pass its encoding with --encoding</source>
+        <translation>файл — не текст ни в UTF-8, ни в Windows-1251 (cp1251); укажите его кодировку через --encoding</translation>
+    </message>
+    <message>
+        <source>the file is empty: there is no header line</source>
+        <translation>файл пуст: в нём нет строки заголовка</translation>
+    </message>
+    <message>
+        <source>the header cannot be read: {problem}</source>
+        <translation>заголовок не читается: {problem}</translation>
+    </message>
+    <message>
+        <source>{fields} fields, but the header has {width}</source>
+        <translation>полей: {fields}, а в заголовке их {width}</translation>
+    </message>
+    <message>
+        <source>byte {byte} is not valid {encoding} text (save the file as UTF-8, or pass the right --encoding)</source>
+        <translation>байт {byte} — не текст в кодировке {encoding} (сохраните файл в UTF-8 или укажите верную --encoding)</translation>
+    </message>
+    <message>
+        <source>the header names the column {column} twice</source>
+        <translation>в заголовке дважды назван столбец {column}</translation>
+    </message>
+    <message>
+        <source>unknown preset {preset}; use one of: auto, {presets}</source>
+        <translation>неизвестный пресет {preset}; используйте один из: auto, {presets}</translation>
+    </message>
+    <message>
+        <source>no column of the file is mapped to a contact field</source>
+        <translation>ни один столбец файла не сопоставлен с полем контакта</translation>
+    </message>
+    <message>
+        <source>{fields} fields, but the header has {width} (its quoted text runs on to line {end})</source>
+        <translation>полей: {fields}, а в заголовке их {width} (текст в кавычках продолжается до строки {end})</translation>
+    </message>
+    <message>
+        <source>unknown encoding {encoding}</source>
+        <translation>неизвестная кодировка {encoding}</translation>
+    </message>
+    <message>
+        <source>byte {byte} is not UTF-8, though the lines before it are: the file mixes encodings; save it again as UTF-8 (or pass --encoding)</source>
+        <translation>байт {byte} — не UTF-8, хотя строки до него в UTF-8: в файле смешаны кодировки; сохраните его заново в UTF-8 (или укажите --encoding)</translation>
+    </message>
+    <message>
+        <source>{problem}</source>
+        <translation>{problem}</translation>
+    </message>
+    <message>
+        <source>--map names the column {column}, which the file does not have; its columns are: {header}</source>
+        <translation>--map называет столбец {column}, которого в файле нет; столбцы файла: {header}</translation>
+    </message>
+    <message>
+        <source>the row has no e-mail, phone, id or name</source>
+        <translation>в строке нет ни e-mail, ни телефона, ни id, ни имени</translation>
+    </message>
+    <message>
+        <source>a quoted field starts on this line and is never closed (a closing &quot; is missing), so the rest of the file cannot be read</source>
+        <translation>на этой строке начинается поле в кавычках, которое нигде не закрывается (нет закрывающей &quot;), поэтому остаток файла не читается</translation>
+    </message>
+    <message>
+        <source>the line contains a NUL byte</source>
+        <translation>в строке есть байт NUL</translation>
+    </message>
+    <message>
+        <source>column {column}: {problem}</source>
+        <translation>столбец {column}: {problem}</translation>
+    </message>
+    <message>
+        <source>{value} is not yes or no</source>
+        <translation>{value} — не «да» и не «нет»</translation>
+    </message>
+    <message>
+        <source>{value} is not an e-mail address</source>
+        <translation>{value} — не адрес e-mail</translation>
+    </message>
+    <message>
+        <source>{value} is not a phone number</source>
+        <translation>{value} — не номер телефона</translation>
+    </message>
+    <message>
+        <source>{value} is not an NPS answer from 0 to 10</source>
+        <translation>{value} — не оценка NPS от 0 до 10</translation>
+    </message>
+    <message>
+        <source>{value} is not a whole number of 0 or more</source>
+        <translation>{value} — не целое число от 0 и больше</translation>
+    </message>
+    <message>
+        <source>{value} is not a number</source>
+        <translation>{value} — не число</translation>
+    </message>
+    <message>
+        <source>{value} is not a date (use DD.MM.YYYY or YYYY-MM-DD)</source>
+        <translation>{value} — не дата (пишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)</translation>
+    </message>
+    <message>
+        <source>is longer than {limit} characters</source>
+        <translation>длиннее {limit} символов</translation>
+    </message>
+    <message>
+        <source>{value} has no country code; write it as +&lt;country code&gt;… (or pass --phone-country)</source>
+        <translation>{value} без кода страны; запишите номер как +&lt;код страны&gt;… (или укажите --phone-country)</translation>
+    </message>
+    <message>
+        <source>the file changed while it was being read</source>
+        <translation>файл изменился, пока его читали</translation>
+    </message>
+    <message>
+        <source>the database refused the import, nothing was written: {problem}</source>
+        <translation>база данных не приняла импорт, ничего не записано: {problem}</translation>
+    </message>
+    <message>
+        <source>cannot read {path}: {problem}</source>
+        <translation>не удаётся прочитать {path}: {problem}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n row(s) cannot be imported, so nothing was written; fix the file or pass --skip-bad to import the rest. First: {first}</source>
+        <translation>
+            <numerusform>%n строку нельзя импортировать, поэтому ничего не записано; исправьте файл или укажите --skip-bad, чтобы импортировать остальные. Первая: {first}</numerusform>
+            <numerusform>%n строки нельзя импортировать, поэтому ничего не записано; исправьте файл или укажите --skip-bad, чтобы импортировать остальные. Первая: {first}</numerusform>
+            <numerusform>%n строк нельзя импортировать, поэтому ничего не записано; исправьте файл или укажите --skip-bad, чтобы импортировать остальные. Первая: {first}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>CasesEditor</name>
     <message>
         <source>then ‘else’ for everyone else</source>

@@ -7,13 +7,38 @@
 - `import_csv(engine, path)` imports CRM exports; `generate_demo(engine, n)` fills a demo.
 """
 
-from app.engine.db.columns import ContactColumns, read_columns
-from app.engine.db.conditions import condition_clause, count_matching
-from app.engine.db.demo import DemoError, generate_demo
-from app.engine.db.importer import CsvImportError, ImportReport, import_csv, parse_csv
-from app.engine.db.records import contact_record, iter_contact_records
-from app.engine.db.schema import contact_schema
-from app.engine.db.session import DatabaseError, database_url, migrate, open_database
+import importlib
+from typing import Any
+
+# Imported on first use, so a process that needs one light module of this package (the
+# second process of a large CSV import, importer.py) does not load SQLAlchemy, Alembic and
+# Faker for nothing.
+_MODULES = {
+    "ContactColumns": "columns",
+    "read_columns": "columns",
+    "condition_clause": "conditions",
+    "count_matching": "conditions",
+    "DemoError": "demo",
+    "generate_demo": "demo",
+    "CsvImportError": "import_reading",
+    "ImportReport": "importer",
+    "import_csv": "importer",
+    "parse_csv": "importer",
+    "contact_record": "records",
+    "iter_contact_records": "records",
+    "contact_schema": "schema",
+    "DatabaseError": "session",
+    "database_url": "session",
+    "migrate": "session",
+    "open_database": "session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+
 
 __all__ = [
     "ContactColumns",

@@ -65,15 +65,20 @@ def load_arrays(
 def save_arrays(engine: Engine, version: int, arrays: dict[str, np.ndarray]) -> None:
     """Keep the snapshot for the next reads, one row per array so a read of a few columns
     loads only those."""
+    try:
+        with engine.begin() as connection:
+            store_arrays(connection, version, arrays)
+    except sa.exc.DBAPIError:
+        return  # locked or read-only: the next read builds the snapshot again
+
+
+def store_arrays(connection: Connection, version: int, arrays: dict[str, np.ndarray]) -> None:
+    """Replace the stored snapshot, in the caller's transaction."""
     meta = from_bytes(arrays["meta"])
     meta["arrays"] = {name: array.dtype.str for name, array in arrays.items() if name != "meta"}
     rows = [
         {"name": f"{CACHE_NAME}:{name}", "data_version": version, "payload": array.tobytes()}
         for name, array in {**arrays, "meta": to_bytes(meta)}.items()
     ]
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.delete(ColumnCache))
-            connection.execute(sa.insert(ColumnCache), rows)
-    except sa.exc.DBAPIError:
-        return  # locked or read-only: the next read builds the snapshot again
+    connection.execute(sa.delete(ColumnCache))
+    connection.execute(sa.insert(ColumnCache), rows)

@@ -21,9 +21,11 @@ that counts over these columns equal the SQL counts.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress, repeat
 
 import numpy as np
 import sqlalchemy as sa
@@ -197,30 +199,14 @@ class _Builder:
         arrays["flags"] = table_[:, -1].astype(np.uint16)
         texts = self.rows(sa.select(*(table.c[name] for name in TEXTS)).order_by(Contact.id))
         for index, name in enumerate(TEXTS):
-            values = [row[index] for row in texts]
-            present = (v for v in values if v is not None)
-            # Sorted for the categorical fields users see; in row order for free text, so the
-            # codes of near-unique values (e-mails) run in order and decode at memory speed.
-            categories = (
-                sorted(set(present)) if name in CATEGORICAL else list(dict.fromkeys(present))
-            )
-            lookup = {value: code for code, value in enumerate(categories)}
-            codes = np.fromiter((lookup.get(v, -1) for v in values), np.int32, len(values))
-            arrays[f"code:{name}"] = codes
-            joined = SEPARATOR.join(categories).encode()
-            arrays[f"text:{name}"] = np.frombuffer(joined, dtype=np.uint8)
+            text_arrays(arrays, name, [row[index] for row in texts])
         meta["n"] = len(rows)
 
     def tags(self, arrays: dict[str, np.ndarray], meta: dict[str, object]) -> None:
         names = dict(self.connection.execute(sa.select(Tag.id, Tag.name)).all())
         query = sa.select(contact_tags.c.tag_id, contact_tags.c.contact_id)
         links = np.array(self.rows(query), dtype=np.int64).reshape(-1, 2)
-        rows = np.searchsorted(arrays["ids"], links[:, 1])
-        for tag_id, name in names.items():
-            member = np.zeros(arrays["ids"].size, dtype=bool)
-            member[rows[links[:, 0] == tag_id]] = True
-            arrays[f"tag:{name}"] = member
-        meta["tags"] = sorted(names.values())
+        tag_arrays(arrays, meta, names, links[:, 0], links[:, 1])
 
     def events(
         self, arrays: dict[str, np.ndarray], meta: dict[str, object], until: datetime | None
@@ -234,20 +220,7 @@ class _Builder:
         ).group_by(Event.contact_id, Event.type)
         if until is not None:
             query = query.where(Event.occurred_at <= until)
-        rows = self.rows(query)
-        types = sorted({row[1] for row in rows})
-        code = {name: index for index, name in enumerate(types)}
-        kinds = np.fromiter((code[row[1]] for row in rows), np.int32, len(rows))
-        numbers = np.array([(row[0], row[2], row[3]) for row in rows], dtype=np.float64)
-        numbers = numbers.reshape(-1, 3)
-        positions = np.searchsorted(arrays["ids"], numbers[:, 0].astype(np.int64))
-        for name, index in code.items():
-            mine = kinds == index
-            arrays[f"ev_rows:{name}"] = positions[mine].astype(np.int32)
-            arrays[f"ev_count:{name}"] = numbers[mine, 1].astype(np.int32)
-            arrays[f"ev_last:{name}"] = numbers[mine, 2]
-        meta["events"] = types
-        meta["latest_event"] = float(numbers[:, 2].max()) if len(rows) else -np.inf
+        event_arrays(arrays, meta, self.rows(query))
 
     def attributes(self, arrays: dict[str, np.ndarray], meta: dict[str, object]) -> None:
         """Custom attributes as the evaluator sees them (JSON values, None when missing)."""
@@ -262,6 +235,63 @@ class _Builder:
                 values = [_sqlite_json(kind, value) for kind, value in rows]
             arrays[f"attr:{name}"] = to_bytes(values)
         meta["attributes"] = keys
+
+
+# --------------------------------------------------------------------------- snapshot parts
+# Shared by the SQL read above and by imports that fill an empty base (import_snapshot.py),
+# so both build the very same arrays.
+
+
+def text_arrays(arrays: dict[str, np.ndarray], name: str, values: list[str | None]) -> None:
+    """A text field as integer codes (-1 missing) and its distinct values, NUL-joined."""
+    filled = np.fromiter(map(operator.is_not, values, repeat(None)), bool, len(values))
+    present = values if filled.all() else list(compress(values, filled.tolist()))
+    # Sorted for the categorical fields users see; in row order for free text, so the codes
+    # of near-unique values (e-mails) run in order and decode at memory speed.
+    categories = sorted(set(present)) if name in CATEGORICAL else list(dict.fromkeys(present))
+    if name not in CATEGORICAL and len(categories) == len(present):
+        codes = np.full(len(values), -1, dtype=np.int32)  # all distinct: codes count up
+        codes[filled] = np.arange(len(present), dtype=np.int32)
+    else:
+        lookup = {value: code for code, value in enumerate(categories)}
+        lookup[None] = -1
+        codes = np.fromiter(map(lookup.__getitem__, values), np.int32, len(values))
+    arrays[f"code:{name}"] = codes
+    arrays[f"text:{name}"] = np.frombuffer(SEPARATOR.join(categories).encode(), dtype=np.uint8)
+
+
+def tag_arrays(
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, object],
+    names: Mapping[int, str],
+    tag_ids: np.ndarray,
+    contact_ids: np.ndarray,
+) -> None:
+    """A membership mask per tag (every tag in `names`, by id) from the link pairs."""
+    rows = np.searchsorted(arrays["ids"], contact_ids)
+    for tag_id, name in names.items():
+        member = np.zeros(arrays["ids"].size, dtype=bool)
+        member[rows[tag_ids == tag_id]] = True
+        arrays[f"tag:{name}"] = member
+    meta["tags"] = sorted(names.values())
+
+
+def event_arrays(arrays: dict[str, np.ndarray], meta: dict[str, object], rows: list[tuple]) -> None:
+    """Per type, the rows of the contacts with such events, their count and last moment,
+    from (contact id, type, count, last epoch second) rows."""
+    types = sorted({row[1] for row in rows})
+    code = {name: index for index, name in enumerate(types)}
+    kinds = np.fromiter((code[row[1]] for row in rows), np.int32, len(rows))
+    numbers = np.array([(row[0], row[2], row[3]) for row in rows], dtype=np.float64)
+    numbers = numbers.reshape(-1, 3)
+    positions = np.searchsorted(arrays["ids"], numbers[:, 0].astype(np.int64))
+    for name, index in code.items():
+        mine = kinds == index
+        arrays[f"ev_rows:{name}"] = positions[mine].astype(np.int32)
+        arrays[f"ev_count:{name}"] = numbers[mine, 1].astype(np.int32)
+        arrays[f"ev_last:{name}"] = numbers[mine, 2]
+    meta["events"] = types
+    meta["latest_event"] = float(numbers[:, 2].max()) if len(rows) else -np.inf
 
 
 def _sqlite_json(kind: str, raw: object) -> object:
