@@ -343,6 +343,7 @@ def test_db_import_reports_in_russian(tmp_path: Path, capsys, russian_cli) -> No
     assert main(["db", "import", bitrix, "--db", url, "--skip-bad", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "пресет bitrix24" in out and "контактов было бы создано" in out
+    assert "точка с запятой" in out  # Bitrix24 separates with ;
     assert f"пропущено {bitrix}:4: " in out and "Пробный запуск: ничего не записано." in out
     assert main(["db", "import", bitrix, "--db", url, "--map", "nonsense"]) == 2
     assert "--map 'nonsense': запишите как \"столбец CSV=поле\"" in capsys.readouterr().err

@@ -305,6 +305,13 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DELIMITER_NAMES = {
+    "comma": T("CLI", "comma"),
+    "semicolon": T("CLI", "semicolon"),
+    "tab": T("CLI", "tab"),
+}
+
+
 def _print_report(report: ImportReport) -> None:
     console = Console(highlight=False, soft_wrap=True)
     heading = T(
@@ -313,7 +320,7 @@ def _print_report(report: ImportReport) -> None:
         file=report.path,
         preset=report.preset,
         encoding=report.encoding,
-        delimiter=report.delimiter,
+        delimiter=str(DELIMITER_NAMES.get(report.delimiter, report.delimiter)),
     )
     console.print(str(heading), markup=False)
     if report.dry_run:

@@ -217,6 +217,18 @@
         <translation>база данных: {problem}</translation>
     </message>
     <message>
+        <source>comma</source>
+        <translation>запятая</translation>
+    </message>
+    <message>
+        <source>semicolon</source>
+        <translation>точка с запятой</translation>
+    </message>
+    <message>
+        <source>tab</source>
+        <translation>табуляция</translation>
+    </message>
+    <message>
         <source>{file}: preset {preset}, {encoding}, {delimiter}</source>
         <translation>{file}: пресет {preset}, {encoding}, {delimiter}</translation>
     </message>
