@@ -77,17 +77,12 @@ _TOO_DEEP = T("Condition", "this condition is nested too deeply; split it into s
 # --------------------------------------------------------------------------- errors
 
 
-class ExpressionError(ValueError):
-    """A condition that cannot be used, with the 1-based column a text editor can underline."""
+class _Located:
+    """A text about a condition at a column: `message` in the current language, `located`
+    with its column ("column 7: …"), kept as a Msg for texts shown later."""
 
-    def __init__(
-        self, message: Msg | str, column: int, end_column: int | None = None, kind: str = "syntax"
-    ) -> None:
-        super().__init__(message)
-        self.text = message
-        self.column = column
-        self.end_column = end_column
-        self.kind = kind
+    text: Msg | str
+    column: int
 
     @property
     def message(self) -> str:
@@ -102,8 +97,21 @@ class ExpressionError(ValueError):
         return str(self.located)
 
 
+class ExpressionError(_Located, ValueError):
+    """A condition that cannot be used, with the 1-based column a text editor can underline."""
+
+    def __init__(
+        self, message: Msg | str, column: int, end_column: int | None = None, kind: str = "syntax"
+    ) -> None:
+        super().__init__(message)
+        self.text = message
+        self.column = column
+        self.end_column = end_column
+        self.kind = kind
+
+
 @dataclass(frozen=True)
-class ExprIssue:
+class ExprIssue(_Located):
     """A semantic problem `check` found; `kind` is stable so validation can map it to a code."""
 
     kind: str  # "unknown_field" | "unknown_tag" | "unknown_event" | "type"
@@ -111,17 +119,6 @@ class ExprIssue:
     column: int
     name: str | None = None
     end_column: int | None = None
-
-    @property
-    def message(self) -> str:
-        return str(self.text)
-
-    @property
-    def located(self) -> Msg:
-        return T("Condition", "column {column}: {message}", column=self.column, message=self.text)
-
-    def __str__(self) -> str:
-        return str(self.located)
 
 
 # --------------------------------------------------------------------------- tree
