@@ -36,33 +36,34 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-def results(database: str):
-    """Each example simulated once over the demo base, with three replications."""
+def simulate_over(database: str, scenarios: list, replications: int) -> list:
+    """The scenarios simulated over the demo base (seed 3, from 2 Nov 2026)."""
     from app.engine.db import contact_schema, open_database, read_columns
-    from app.engine.serialization import load_scenario
     from app.engine.simulation import simulate
 
     engine = open_database(database)
     schema = contact_schema(engine)
     columns = dict(read_columns(engine))
+    engine.dispose()
     count = len(next(iter(columns.values())))
-    runs = {}
-    for name in EXAMPLE_NAMES:
-        scenario = load_scenario(EXAMPLES / f"{name}.json").scenario
-        runs[name] = (
-            scenario,
-            simulate(
-                scenario,
-                columns,
-                seed=3,
-                replications=3,
-                start=datetime(2026, 11, 2),
-                n=count,
-                schema=schema,
-            ),
-        )
-    return runs
+    start = datetime(2026, 11, 2)
+    return [
+        simulate(s, columns, seed=3, replications=replications, start=start, n=count, schema=schema)
+        for s in scenarios
+    ]
+
+
+@pytest.fixture(scope="module")
+def results(database: str):
+    """Each example simulated once over the demo base, with three replications."""
+    from app.engine.serialization import load_scenario
+
+    scenarios = [load_scenario(EXAMPLES / f"{name}.json").scenario for name in EXAMPLE_NAMES]
+    simulated = simulate_over(database, scenarios, replications=3)
+    return {
+        name: (scenario, result)
+        for name, scenario, result in zip(EXAMPLE_NAMES, scenarios, simulated, strict=True)
+    }
 
 
 def scene_of(name: str, theme: str = "light"):
@@ -416,26 +417,12 @@ def test_html_report_in_russian(russian, database: str):
 
     from app.canvas.scene import FunnelScene
     from app.document import EditorDocument
-    from app.engine.db import contact_schema, open_database, read_columns
     from app.engine.flow import FlowFigures
     from app.engine.serialization import load_scenario
-    from app.engine.simulation import simulate
     from app.exporters.report import build_report, report_html
 
     scenario = load_scenario(RU_CART).scenario
-    engine = open_database(database)
-    columns = dict(read_columns(engine))
-    count = len(next(iter(columns.values())))
-    result = simulate(
-        scenario,
-        columns,
-        seed=3,
-        replications=2,
-        start=datetime(2026, 11, 2),
-        n=count,
-        schema=contact_schema(engine),
-    )
-    engine.dispose()
+    (result,) = simulate_over(database, [scenario], replications=2)
     scene = FunnelScene(EditorDocument(scenario))
     scene.set_flow(FlowFigures.from_result(result, scenario))
     report = build_report(scenario, result)
