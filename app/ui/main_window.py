@@ -623,8 +623,8 @@ class MainWindow(QMainWindow):
 
     def compare_runs(self) -> RunComparisonDialog:
         """Stored runs of this funnel side by side, from the Simulation panel's database."""
-        scenario = loads_scenario(dumps_scenario(self.document.scenario)).scenario
-        dialog = RunComparisonDialog(self.simulation.database(), scenario, self.theme_name, self)
+        database = self.simulation.database()
+        dialog = RunComparisonDialog(database, self.document.scenario, self.theme_name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
