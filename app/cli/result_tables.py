@@ -18,8 +18,6 @@ from app.engine.i18n import T, current_locale
 from app.engine.locale_format import format_number
 from app.engine.run_comparison import Change, RunComparison
 
-RATES = {"conversion_rate", "from_previous", "from_start"}
-
 
 def print_result(console: Console, result: Mapping[str, Any], titles: Mapping[str, str]) -> None:
     """Funnel stages, the headline line and per-step counts of one run."""
@@ -182,7 +180,7 @@ def _change_table(title: str, keys: tuple[Any, ...], a: str, b: str) -> Table:
 
 
 def _cells(change: Change) -> list[str]:
-    rate = change.name in RATES
+    rate = change.is_rate
     delta = change.delta
     relative = change.relative
     changed = "" if delta is None else _number(delta, rate, signed=True)

@@ -25,6 +25,7 @@ from app.engine.model import Node
 
 HEADLINE = ("entered", "converted", "conversion_rate", "revenue", "messages", "cost", "waiting")
 CHANNEL_FIGURES = ("messages", "delivered", "unreachable", "cost", "revenue")
+RATES = frozenset({"conversion_rate", "from_previous", "from_start"})  # shares, not counts
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Change:
     b: float | None
     a_range: tuple[float, float] | None = None  # 2.5–97.5 % over replications
     b_range: tuple[float, float] | None = None
+
+    @property
+    def is_rate(self) -> bool:
+        """A share (0–1), shown as a percentage and compared in percentage points."""
+        return self.name in RATES
 
     @property
     def delta(self) -> float | None:

@@ -47,7 +47,6 @@ from app.engine.run_comparison import (
 )
 from app.engine.simulation import SimulationResult
 
-RATES = {"conversion_rate", "from_previous", "from_start"}
 GOOD_WHEN_HIGHER = {
     "entered",
     "converted",
@@ -373,7 +372,7 @@ class RunComparisonDialog(QDialog):
             header.setSectionResizeMode(column, mode)
         table.setRowCount(len(rows))
         for row, (labels, change) in enumerate(rows):
-            rate = change.name in RATES
+            rate = change.is_rate
             cells = [
                 *labels,
                 _number(change.a, rate) + _range(change.a_range, rate),
