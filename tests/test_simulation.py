@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from app.engine.behaviour import AssumptionError, Assumptions
 from app.engine.contact_schema import CHANNELS
-from app.engine.model import Edge, FrequencyCap, Node, QuietHours, Scenario, Settings
+from app.engine.model import Edge, FrequencyCap, Node, Product, QuietHours, Scenario, Settings
 from app.engine.simulation import (
     DAY,
     SimulationError,
@@ -62,6 +62,13 @@ def walk_ends(result) -> dict[tuple[int, str], tuple[str, bool]]:
             strict=True,
         )
     }
+
+
+def assert_same_run(one, other) -> None:
+    """Two results are the same run: every figure and every walk's path, bit for bit."""
+    assert one.to_dict() == other.to_dict()
+    for name in ("walk_contact", "walk_entry", "walk_final", "walk_waiting"):
+        assert np.array_equal(getattr(one, name), getattr(other, name)), name
 
 
 def population(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -328,6 +335,53 @@ def test_segment_spread_and_event_entries():
     assert rate.entered == pytest.approx(10_000 * (1 - np.exp(-1)), rel=0.05)
 
 
+def test_threads_change_nothing_with_several_entries_caps_updates_and_offers():
+    """Lanes take a share of every entry's walks: with two entries the walk order of a
+    threaded run must still be the single thread's, and money sums the same to the bit."""
+    scenario = build(
+        [
+            node("segment", "entry.segment", schedule="spread", spread_days=4),
+            node("event", "entry.event", event="purchase"),
+            node(
+                "offer",
+                "offer",
+                channel="email",
+                product="main",
+                discount=10,
+                subject="S",
+                body="B",
+            ),
+            node("tagged", "update", action="remove_tag", tag="vip"),
+            node("vip", "condition", condition='"vip" in tags'),
+            node("sms", "message", channel="sms", body="Hi", cost=0.07),
+            node("bought", "wait_event", event="purchase", timeout="P2D"),
+            node("sale", "goal", stage="Bought"),
+            node("done", "exit"),
+        ],
+        [
+            ("segment", "next", "offer"),
+            ("event", "next", "vip"),
+            ("vip", "yes", "tagged"),
+            ("vip", "no", "offer"),
+            ("tagged", "next", "sms"),
+            ("offer", "sent", "bought"),
+            ("offer", "failed", "sms"),
+            ("sms", "sent", "bought"),
+            ("sms", "failed", "done"),
+            ("bought", "happened", "sale"),
+            ("bought", "timeout", "done"),
+            ("sale", "next", "done"),
+        ],
+    )
+    scenario.products = [Product("main", "Main", "main", 1990.5)]
+    scenario.settings.frequency_cap = FrequencyCap(messages=1, per="P1D")
+    cols = columns(3001, **{"event_count:purchase": np.arange(3001) % 3.0})
+    alone = simulate(scenario, cols, seed=4, start=START, threads=1)
+    assert alone.entered > 3001 and alone.converted > 20 and alone.revenue > 0
+    for threads in (2, 5):
+        assert_same_run(simulate(scenario, cols, seed=4, start=START, threads=threads), alone)
+
+
 def test_refuses_a_scenario_with_validation_errors():
     broken = build([node("entry", "entry.segment"), node("done", "exit")], [])
     with pytest.raises(SimulationError, match="errors"):
@@ -455,6 +509,9 @@ def test_random_scenarios_conserve_contacts_and_are_reproducible(
     first = simulate(scenario, cols, seed=seed, horizon_days=horizon, start=START)
     again = simulate(scenario, cols, seed=seed, horizon_days=horizon, start=START)
     assert first.to_dict() == again.to_dict()
+    # However many threads walk the contacts, it is the same run.
+    threaded = simulate(scenario, cols, seed=seed, horizon_days=horizon, start=START, threads=3)
+    assert_same_run(threaded, first)
     at_exits = first.nodes["won"].entered + first.nodes["lost"].entered
     assert at_exits + first.waiting == first.entered
     assert first.entered == sum(first.timeline["entries"])

@@ -25,7 +25,7 @@ _TIME_FACTOR = np.uint64(0xD1B54A32D192ED03)  # odd: distinct times give distinc
 _UNIT = 2.0**-53
 _UNIT32 = 2.0**-32
 _LOW32 = np.uint64(0xFFFFFFFF)
-_BLOCK = 16_384  # elements per pass: one block's arrays stay in a core's L2 cache
+BLOCK = 16_384  # elements per pass: one block's arrays stay in a core's L2 cache
 
 # What a draw is for; distinct purposes at one step give independent numbers.
 ENTRY = 1
@@ -35,12 +35,12 @@ SPLIT = 4
 NOTIFY = 5
 
 
-def mix(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+def mix(x: np.ndarray, *, inplace: bool = False, block: int = BLOCK) -> np.ndarray:
     """splitmix64's finaliser on a 1-D uint64 array (wrapping arithmetic)."""
     z = x if inplace else x.copy()
-    scratch = np.empty(min(len(z), _BLOCK), dtype=np.uint64)
-    for low in range(0, len(z), _BLOCK):
-        _finalise(z[low : low + _BLOCK], scratch)
+    scratch = np.empty(min(len(z), block), dtype=np.uint64)
+    for low in range(0, len(z), block):
+        _finalise(z[low : low + block], scratch)
     return z
 
 
@@ -64,9 +64,9 @@ def name_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
-def walk_keys(contacts: np.ndarray, entry_key: int) -> np.ndarray:
+def walk_keys(contacts: np.ndarray, entry_key: int, block: int = BLOCK) -> np.ndarray:
     """One key per (contact index, entry node): the identity of a walk."""
-    return mix(np.asarray(contacts, dtype=np.uint64) ^ np.uint64(entry_key))
+    return mix(np.asarray(contacts, dtype=np.uint64) ^ np.uint64(entry_key), block=block)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,23 +83,26 @@ def bits(
     purpose: int,
     *,
     walks: np.ndarray | None = None,
+    block: int = BLOCK,
 ) -> np.ndarray:
     """64 random bits per key (per `keys[walks]` when `walks` is given).
 
     Walk keys are hashed already, so one splitmix64 round over key, salt and time suffices.
     Times may be any integer dtype: their values are what count. The work runs block by
-    block, so the temporaries stay in the CPU cache instead of streaming through memory.
+    block, so the temporaries stay in the CPU cache instead of streaming through memory;
+    threads working at once want larger blocks (`block`), as each numpy call hands the GIL
+    over and back.
     """
     count = len(keys) if walks is None else len(walks)
     out = np.empty(count, dtype=np.uint64)
-    scratch = np.empty(min(count, _BLOCK), dtype=np.uint64)
+    scratch = np.empty(min(count, block), dtype=np.uint64)
     salt = _salt(seed, node_key, purpose)
     times = np.asarray(times)
     with np.errstate(over="ignore"):
         if times.ndim == 0:
             out.fill(times.astype(np.uint64) * _TIME_FACTOR)
-        for low in range(0, count, _BLOCK):
-            high = low + _BLOCK
+        for low in range(0, count, block):
+            high = low + block
             z = out[low:high]
             part = scratch[: len(z)]
             if times.ndim:
@@ -116,14 +119,19 @@ def bits(
 
 
 def uniform(
-    seed: int, keys: np.ndarray, node_key: int, times: np.ndarray | int, purpose: int
+    seed: int,
+    keys: np.ndarray,
+    node_key: int,
+    times: np.ndarray | int,
+    purpose: int,
+    block: int = BLOCK,
 ) -> np.ndarray:
     """Floats in [0, 1), one per walk key, determined by the arguments alone.
 
     `times` is when the walk arrived at the node: a walk meets a node at most once at a
     given moment (a cycle without time passing is refused), so it tells visits apart.
     """
-    x = bits(seed, keys, node_key, times, purpose)
+    x = bits(seed, keys, node_key, times, purpose, block=block)
     x >>= np.uint64(11)
     u = x.astype(np.float64)
     u *= _UNIT

@@ -13,11 +13,14 @@ setting is not converted). A walk whose next move falls at or after the horizon 
 
 from __future__ import annotations
 
+import copy
 import math
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -61,6 +64,12 @@ ENTRY_BLOCK = 65_536  # contacts whose entry is worked out at once
 # More passes over the graph (or steps of one walk) than this means a cycle in which no time
 # passes (a send-window wait that is already open); it is refused rather than run forever.
 MAX_STEPS = 100_000
+# A run of at least this many walks per core splits them into lanes, one thread each: numpy
+# lets go of the GIL over large arrays, and walks never meet, so the lanes share the per-walk
+# arrays (each writes only its own walks) and add up their counts at the end.
+LANE_MIN_WALKS = 100_000
+MAX_LANES = 8
+LANE_BLOCK = 262_144
 # Which contact columns decide whether a channel can reach a contact (besides consent).
 ADDRESS_FIELD = {"email": "has_email", "sms": "has_phone", "messenger": "has_phone"}
 
@@ -515,6 +524,7 @@ def simulate(
     n: int | None = None,
     schema: ContactSchema = DEFAULT_SCHEMA,
     progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
 ) -> SimulationResult:
     """Run a scenario over contacts (dicts, or columns + n) and return what happened.
 
@@ -522,7 +532,8 @@ def simulate(
     `replications=K` the run repeats with K derived seeds; the detailed figures are those of
     the first, and `replications` holds the mean and 2.5–97.5 % range of each headline figure.
     `progress(done, total)` is called before each replication and once at the end; it may
-    raise to abandon the run (a Cancel button).
+    raise to abandon the run (a Cancel button). `threads` caps how many threads walk the
+    contacts (default: one per core, for large runs); the result does not depend on it.
     """
     if not isinstance(assumptions, Assumptions):
         assumptions = Assumptions.from_dict(assumptions)
@@ -551,7 +562,7 @@ def simulate(
             if progress is not None:
                 progress(r, replications)
             seed_r = rnd.replication_seed(seed, r)
-            run = _Run(plan, columns, count, assumptions, horizon_days, seed_r, start)
+            run = _Run(plan, columns, count, assumptions, horizon_days, seed_r, start, threads)
             results.append(run.execute())
     if progress is not None:
         progress(replications, replications)
@@ -661,8 +672,11 @@ class _Run:
         horizon_days: int,
         seed: int,
         start: datetime,
+        threads: int | None = None,
     ) -> None:
         self.plan = plan
+        self.threads = threads
+        self.block = rnd.BLOCK  # elements per pass of the hashing (larger in lanes)
         self.columns = columns
         self.n = n
         self.assumptions = assumptions
@@ -671,18 +685,8 @@ class _Run:
         self.seed = seed
         self.start = start
         self.base = base_seconds(start)
-        self.stats = {node_id: NodeStats() for node_id in plan.order}
-        self.pending: dict[str, list[_Batch]] = {node_id: [] for node_id in plan.order}
         self.index = {node_id: i for i, node_id in enumerate(plan.order)}
-        self.channel_counts = {
-            c: {"messages": 0, "delivered": 0, "unreachable": 0, "cost": 0.0, "revenue": 0.0}
-            for c in CHANNELS
-        }
-        self.message_times: list[np.ndarray] = []
-        # Goal visits (walks, times, revenue, stage): few walks reach a goal, so they are
-        # kept as visits rather than as arrays over every walk.
-        self.goal_visits: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
-        self.goal_revenue: dict[str, float] = {}
+        self.new_tally()
         self.reach_cache: dict[str, np.ndarray] = {}
         self.steps = {node_id: self.prepare(plan.node(node_id)) for node_id in plan.order}
         # The contact keys something reads during the walk: conditions, tag multipliers and
@@ -704,21 +708,23 @@ class _Run:
         for number, step in enumerate(offers, 1):
             step.offer = number
         self.offer_values = np.array([0.0, *(step.value for step in offers)])
-        self.handlers = {
-            "entry.segment": self.pass_on,
-            "entry.event": self.pass_on,
-            "message": self.message,
-            "offer": self.message,
-            "wait": self.wait,
-            "wait_event": self.wait_event,
-            "condition": self.condition,
-            "switch": self.switch,
-            "split": self.split,
-            "update": self.update,
-            "notify": self.notify,
-            "goal": self.goal,
-            "exit": self.exit,
+
+    def new_tally(self) -> None:
+        """Empty counters and queues for a walk loop: the run's, or one lane's."""
+        order = self.plan.order
+        self.stats = {node_id: NodeStats() for node_id in order}
+        self.pending: dict[str, list[_Batch]] = {node_id: [] for node_id in order}
+        self.channel_counts = {
+            c: {"messages": 0, "delivered": 0, "unreachable": 0} for c in CHANNELS
         }
+        self.step_messages = dict.fromkeys(order, 0)  # messages sent per step: their cost
+        self.entries_by_day = np.zeros(self.horizon_days, dtype=np.int64)
+        self.messages_by_day = np.zeros(self.horizon_days, dtype=np.int64)
+        # Goal visits (walks, times, revenue, stage, step index, last-touch channel): few walks
+        # reach a goal, so they are kept as visits rather than as arrays over every walk. Sums
+        # of money are made from them in result(), in walk order, so they do not depend on
+        # how walks were batched or split into lanes.
+        self.goal_visits: list[_Visit] = []
 
     def prepare(self, node: Node) -> _Step:
         plan, assumptions = self.plan, self.assumptions
@@ -766,7 +772,9 @@ class _Run:
     # --- helpers ---------------------------------------------------------------------------
     def bits(self, step: _Step, batch: _Batch, purpose: int) -> np.ndarray:
         """The random bits of these walks at this step, keyed by their arrival times."""
-        return rnd.bits(self.seed, self.key, step.key, batch.times, purpose, walks=batch.walks)
+        return rnd.bits(
+            self.seed, self.key, step.key, batch.times, purpose, walks=batch.walks, block=self.block
+        )
 
     def contact_column(self, key: str, walks: np.ndarray, absent: Any) -> np.ndarray:
         if key in self.state:
@@ -922,16 +930,25 @@ class _Run:
         inside = np.empty(len(contacts), dtype=bool)
         entry_key = self.plan.keys[node.id]
         draws = entry_draws(node)
-        for low in range(0, len(contacts), ENTRY_BLOCK):
-            part = slice(low, low + ENTRY_BLOCK)
-            keys[part] = block = rnd.walk_keys(contacts[part], entry_key)
-            if draws:
-                u = rnd.uniform(self.seed, block, entry_key, -1, rnd.ENTRY)
-            else:  # everyone at the start: no draw needed
-                u = np.zeros(len(block))
-            seconds = entry_times(node, u, self.horizon, self.assumptions)
-            np.less(seconds, self.horizon, out=inside[part])
-            when[part] = seconds  # what does not fit is never used: it is past the horizon
+
+        def fill(start: int, stop: int, block: int) -> None:
+            for low in range(start, stop, block):
+                part = slice(low, min(low + block, stop))
+                keys[part] = walk = rnd.walk_keys(contacts[part], entry_key, block)
+                if draws:
+                    u = rnd.uniform(self.seed, walk, entry_key, -1, rnd.ENTRY, block)
+                else:  # everyone at the start: no draw needed
+                    u = np.zeros(len(walk))
+                seconds = entry_times(node, u, self.horizon, self.assumptions)
+                np.less(seconds, self.horizon, out=inside[part])
+                when[part] = seconds  # what does not fit is never used: past the horizon
+
+        lanes = self.lane_count(len(contacts))
+        if lanes == 1:
+            fill(0, len(contacts), ENTRY_BLOCK)
+        else:  # one share of the contacts per thread, in the larger blocks threads want
+            bounds = [len(contacts) * k // lanes for k in range(lanes + 1)]
+            _in_threads(lanes, lambda k: fill(bounds[k], bounds[k + 1], LANE_BLOCK))
         return keys, when, inside
 
     def initial_state(self, key: str, walks: np.ndarray) -> np.ndarray:
@@ -948,6 +965,76 @@ class _Run:
     # --- the walk --------------------------------------------------------------------------
     def execute(self) -> SimulationResult:
         self.enter()
+        lanes = self.lane_count(len(self.contact))
+        if lanes == 1:
+            self.walk_entries()
+        else:
+            self.walk_in_lanes(lanes)
+        return self.result()
+
+    def lane_count(self, items: int) -> int:
+        """How many threads share work on `items` walks or contacts."""
+        if self.threads is not None:
+            wanted = self.threads
+        else:
+            wanted = min(_cores(), items // LANE_MIN_WALKS)
+        return max(1, min(wanted, MAX_LANES, items))
+
+    def walk_in_lanes(self, count: int) -> None:
+        """Walk the entered contacts in `count` lanes on as many threads, then add up what
+        they counted. Each lane takes an equal share of every entry's walks; the per-walk
+        arrays are shared (a lane writes only its own walks), the tallies are the lane's."""
+        for step in self.steps.values():  # fill the lazy caches before threads read them
+            if step.channel:
+                self.reachable(step.channel, _NOBODY.walks)
+        for key in self.read_keys:
+            if key in self.columns:
+                self.walk_column(key)
+        lanes = [self.lane(number, count) for number in range(count)]
+        self.new_tally()
+        _in_threads(count, lambda number: lanes[number].walk_entries())
+        for lane in lanes:
+            self.absorb(lane)
+
+    def lane(self, number: int, count: int) -> _Run:
+        """A view of this run that walks the `number`-th of `count` shares of the entries."""
+        lane = copy.copy(self)
+        lane.new_tally()
+        lane.block = LANE_BLOCK
+        for entry_id, batches in self.pending.items():
+            for batch in batches:
+                low, high = len(batch) * number // count, len(batch) * (number + 1) // count
+                if high > low:
+                    part = _Batch(batch.walks[low:high], batch.times[low:high])
+                    lane.pending[entry_id].append(part)
+        return lane
+
+    def absorb(self, lane: _Run) -> None:
+        """Add a finished lane's tallies to this run's."""
+        for node_id, stats in lane.stats.items():
+            mine = self.stats[node_id]
+            mine.entered += stats.entered
+            mine.waiting += stats.waiting
+            for exit_name, count in stats.exits.items():
+                mine.exits[exit_name] = mine.exits.get(exit_name, 0) + count
+        for channel, counts in lane.channel_counts.items():
+            for name, count in counts.items():
+                self.channel_counts[channel][name] += count
+        for node_id, count in lane.step_messages.items():
+            self.step_messages[node_id] += count
+        self.entries_by_day += lane.entries_by_day
+        self.messages_by_day += lane.messages_by_day
+        self.goal_visits += lane.goal_visits
+
+    def walk_entries(self) -> None:
+        """Count the entries waiting at the entry nodes per day, then walk them."""
+        for entry_id in self.entry_ids:
+            for batch in self.pending[entry_id]:
+                self.entries_by_day += _per_day(batch.times, self.horizon_days)
+        self.walk()
+
+    def walk(self) -> None:
+        """Process pending batches, node by node in flow order, until none is left."""
         passes = 0
         while any(self.pending.values()):
             passes += 1
@@ -963,7 +1050,7 @@ class _Run:
                 batch = _Batch.join(parts)
                 step = self.steps[node_id]
                 self.stats[node_id].entered += len(batch)
-                handler = self.handlers.get(step.node.type)
+                handler = _HANDLERS.get(step.node.type)
                 if handler is None:
                     raise SimulationError(
                         str(
@@ -975,8 +1062,7 @@ class _Run:
                             )
                         )
                     )
-                handler(step, batch)
-        return self.result()
+                handler(self, step, batch)
 
     def pass_on(self, step: _Step, batch: _Batch) -> None:
         self.emit(step, "next", batch)
@@ -1023,8 +1109,8 @@ class _Run:
         if sent is not None and step.records_sends:
             self.record_sends(batch.walks, when, sent)
         counts["messages"] += len(batch)
-        counts["cost"] += len(batch) * step.cost
-        self.message_times.append(when)
+        self.step_messages[step.node.id] += len(batch)
+        self.messages_by_day += _per_day(when, self.horizon_days)
         done, lost = batch.at(when).divide(delivered)
         counts["delivered"] += len(done)
         if step.records_last:
@@ -1129,15 +1215,10 @@ class _Run:
             earned = np.full(len(walks), fixed)
         else:
             earned = self.offer_values.take(self.offer.take(walks))
-        self.goal_visits.append((walks, batch.times, earned, step.stage))
-        node_id = step.node.id
-        self.goal_revenue[node_id] = self.goal_revenue.get(node_id, 0.0) + float(earned.sum())
         # Last touch: the revenue goes to the channel of the last delivered message (0: none).
         last = self.last.take(walks).astype(np.intp)
         channel = np.where(last > 0, (last - 1) % len(CHANNELS) + 1, 0)
-        by_channel = np.bincount(channel, weights=earned, minlength=len(CHANNELS) + 1)
-        for code, name in enumerate(CHANNELS, start=1):
-            self.channel_counts[name]["revenue"] += float(by_channel[code])
+        self.goal_visits.append(_Visit(walks, batch.times, earned, step.stage, step.index, channel))
         self.emit(step, "next", batch)
 
     # --- results ---------------------------------------------------------------------------
@@ -1151,14 +1232,14 @@ class _Run:
             if node.type == "exit":
                 outcome = str(node.params.get("outcome", "converted"))
                 outcomes[outcome] = outcomes.get(outcome, 0) + self.stats[node_id].entered
-        goals = _GoalVisits(self.goal_visits)
+        goals = _GoalVisits(self.goal_visits, len(plan.order))
         converted = len(goals.walks)
         stages = []
         previous = total
         for number, stage in enumerate(plan.stages):
             reached = goals.reached(number)
             stage_revenue = sum(
-                self.goal_revenue.get(node_id, 0.0)
+                float(goals.node_revenue[self.index[node_id]])
                 for node_id in plan.order
                 if plan.node(node_id).type == "goal"
                 and str(plan.node(node_id).params.get("stage", "")) == stage
@@ -1198,14 +1279,12 @@ class _Run:
             outcomes=outcomes,
             revenue=float(goals.revenue.sum()),
             converted=converted,
-            channels={
-                c: v for c, v in self.channel_counts.items() if v["messages"] or v["unreachable"]
-            },
+            channels=self.channel_totals(goals),
             time_to_conversion_days=np.bincount(to_goal, minlength=days)[:days].tolist(),
             timeline={
-                "entries": _per_day(self.entry_time, days),
-                "messages": _per_day(_joined(self.message_times), days),
-                "conversions": _per_day(goals.times, days),
+                "entries": self.entries_by_day.tolist(),
+                "messages": self.messages_by_day.tolist(),
+                "conversions": _per_day(goals.times, days).tolist(),
             },
             tags=self.tag_breakdown(goals),
             assumptions=self.assumptions.to_dict(),
@@ -1216,6 +1295,24 @@ class _Run:
             walk_waiting=self.waiting,
             node_ids=list(plan.order),
         )
+
+    def channel_totals(self, goals: _GoalVisits) -> dict[str, dict[str, Any]]:
+        """Per channel used: messages, deliveries, unreachable contacts, cost and revenue."""
+        totals: dict[str, dict[str, Any]] = {}
+        for code, channel in enumerate(CHANNELS, start=1):
+            counts = self.channel_counts[channel]
+            if not (counts["messages"] or counts["unreachable"]):
+                continue
+            cost = 0.0
+            for node_id, step in self.steps.items():
+                if step.channel == channel:
+                    cost += self.step_messages[node_id] * step.cost
+            totals[channel] = {
+                **counts,
+                "cost": cost,
+                "revenue": float(goals.channel_revenue[code]),
+            }
+        return totals
 
     def tag_breakdown(self, goals: _GoalVisits) -> dict[str, dict[str, float]]:
         """Per tag the contact had at entry: walks entered, converted and their revenue."""
@@ -1253,6 +1350,23 @@ class _Run:
             )
 
 
+_HANDLERS = {
+    "entry.segment": _Run.pass_on,
+    "entry.event": _Run.pass_on,
+    "message": _Run.message,
+    "offer": _Run.message,
+    "wait": _Run.wait,
+    "wait_event": _Run.wait_event,
+    "condition": _Run.condition,
+    "switch": _Run.switch,
+    "split": _Run.split,
+    "update": _Run.update,
+    "notify": _Run.notify,
+    "goal": _Run.goal,
+    "exit": _Run.exit,
+}
+
+
 def _types_downstream(plan: Plan) -> dict[str, set[str]]:
     """Per node, the node types a walk can meet after it (cycles included)."""
     following: dict[str, list[str]] = {node_id: [] for node_id in plan.order}
@@ -1271,15 +1385,29 @@ def _types_downstream(plan: Plan) -> dict[str, set[str]]:
     return later
 
 
+class _Visit(NamedTuple):
+    """Walks arriving at a goal together."""
+
+    walks: np.ndarray
+    times: np.ndarray
+    earned: np.ndarray
+    stage: int
+    step: int  # the goal's index in the plan's order
+    channels: np.ndarray  # last touch: 1 + channel of the last delivered message, 0 none
+
+
 class _GoalVisits:
     """Every goal visit of a run, per walk that reached a goal: its first goal time and its
-    revenue (summed in the order it was earned), and which stages it reached."""
+    revenue (summed in the order it was earned), and which stages it reached; revenue per
+    goal step and per last-touch channel, summed in walk order."""
 
-    def __init__(self, visits: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]) -> None:
-        walks = _joined([v[0] for v in visits])
-        self.times = _joined([v[1] for v in visits], TIME)
-        earned = _joined([v[2] for v in visits], np.float64)
-        stages = _joined([np.full(len(v[0]), v[3], dtype=np.int32) for v in visits])
+    def __init__(self, visits: list[_Visit], steps: int) -> None:
+        walks = _joined([v.walks for v in visits])
+        self.times = _joined([v.times for v in visits], TIME)
+        earned = _joined([v.earned for v in visits], np.float64)
+        stages = _joined([np.full(len(v.walks), v.stage, dtype=np.int32) for v in visits])
+        at = _joined([np.full(len(v.walks), v.step, dtype=np.int32) for v in visits])
+        channels = _joined([v.channels for v in visits])
         # By walk, then time; stable, so ties keep the order of the path. (Two stable
         # argsorts: numpy's lexsort and unique are ten times slower here.)
         order = np.argsort(self.times, kind="stable")
@@ -1288,8 +1416,13 @@ class _GoalVisits:
         starts = np.flatnonzero(np.diff(self.visit_walks, prepend=-1))
         self.walks = self.visit_walks.take(starts)
         self.first = self.times.take(order).take(starts)
-        self.revenue = np.add.reduceat(earned.take(order), starts) if len(starts) else earned
+        earned = earned.take(order)
+        self.revenue = np.add.reduceat(earned, starts) if len(starts) else earned
         self.visit_stages = stages.take(order)
+        self.node_revenue = np.bincount(at.take(order), weights=earned, minlength=steps)
+        self.channel_revenue = np.bincount(
+            channels.take(order), weights=earned, minlength=len(CHANNELS) + 1
+        )
 
     def reached(self, stage: int) -> int:
         """How many walks reached the stage."""
@@ -1321,11 +1454,40 @@ def entry_times(node: Node, u: np.ndarray, horizon: int, assumptions: Assumption
     return floor_seconds(u * horizon)
 
 
+def _in_threads(count: int, work: Callable[[int], None]) -> None:
+    """work(0) … work(count - 1) at once, work(0) in this thread; the first error is raised
+    here once all have finished."""
+    errors: list[BaseException] = []
+
+    def guarded(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as error:  # re-raised below, in the calling thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(k,)) for k in range(1, count)]
+    for thread in threads:
+        thread.start()
+    guarded(0)
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _joined(parts: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def _per_day(times: np.ndarray, days: int) -> list[int]:
-    return np.bincount(times // DAY, minlength=days)[:days].tolist()
+def _per_day(times: np.ndarray, days: int) -> np.ndarray:
+    """How many of `times` (before the horizon) fall on each day."""
+    return np.bincount(times // DAY, minlength=days)[:days]
