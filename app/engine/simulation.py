@@ -5,6 +5,8 @@ walk ids per node), nodes processed in topological order and the loop repeated w
 batch is pending, so cycles (which always hold a wait) are followed visit after visit. Every
 random outcome comes from `randomness.uniform` keyed by (seed, walk, node, arrival, purpose):
 a walk's path does not depend on how it was batched, and `runtime.Runtime` reproduces it exactly.
+Walks never meet, so a large run deals them into lanes walked by one thread each (numpy
+releases the GIL over large arrays) and adds up the lanes' counts.
 
 Times are whole seconds from `start`, in the scenario's local wall-clock time (the timezone
 setting is not converted). A walk whose next move falls at or after the horizon stays
@@ -977,7 +979,7 @@ class _Run:
         if self.threads is not None:
             wanted = self.threads
         else:
-            wanted = min(_cores(), items // LANE_MIN_WALKS)
+            wanted = min(usable_cores(), items // LANE_MIN_WALKS)
         return max(1, min(wanted, MAX_LANES, items))
 
     def walk_in_lanes(self, count: int) -> None:
@@ -1475,7 +1477,7 @@ def _in_threads(count: int, work: Callable[[int], None]) -> None:
         raise errors[0]
 
 
-def _cores() -> int:
+def usable_cores() -> int:
     """The cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
