@@ -51,9 +51,9 @@ from app.engine.templates import money
 from app.i18n import plural
 from app.ui.assumptions_table import AssumptionsTable
 from app.ui.background import BackgroundJob, Report
+from app.ui.demo_database import DEMO_CONTACTS
 from app.ui.inspector import Feedback, condition_feedback
 
-DEMO_CONTACTS = 5000
 ERROR_STYLE = "color: #C62828"
 MUTED_STYLE = "color: #5F6B7A"
 STALE_STYLE = "color: #9A5B00; font-weight: bold"
