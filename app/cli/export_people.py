@@ -228,29 +228,24 @@ def _stored_run(args: argparse.Namespace, scenario):
 
 def _simulate(args: argparse.Namespace, scenario):
     """The run the report shows: the whole contact database, as `voronka simulate` does."""
-    from app.engine.db import DatabaseError, contact_schema, open_database, read_columns
-    from app.engine.simulation import SimulationError, simulate
+    from app.engine.db import DatabaseError
+    from app.engine.simulation import SimulationError
+    from app.engine.simulation_job import SimulationRequest, run_simulation
 
     try:
         start = datetime.fromisoformat(args.start) if args.start else None
     except ValueError as error:
         print(f"--start: {error}", file=sys.stderr)
         return None, 1
+    request = SimulationRequest(
+        database=args.db,
+        horizon_days=args.days,
+        seed=args.seed,
+        replications=args.replications,
+        start=start,
+    )
     try:
-        engine = open_database(args.db)
-        schema = contact_schema(engine)
-        columns = dict(read_columns(engine))
-        count = len(next(iter(columns.values()))) if columns else 0
-        result = simulate(
-            scenario,
-            columns,
-            horizon_days=args.days,
-            seed=args.seed,
-            replications=args.replications,
-            start=start,
-            n=count,
-            schema=schema,
-        )
+        result, _population = run_simulation(scenario, request)
     except DatabaseError as error:
         print(T("CLI", "database: {problem}", problem=str(error)), file=sys.stderr)
         return None, 2
