@@ -1410,10 +1410,12 @@ class _GoalVisits:
         stages = _joined([np.full(len(v.walks), v.stage, dtype=np.int32) for v in visits])
         at = _joined([np.full(len(v.walks), v.step, dtype=np.int32) for v in visits])
         channels = _joined([v.channels for v in visits])
-        # By walk, then time; stable, so ties keep the order of the path. (Two stable
-        # argsorts: numpy's lexsort and unique are ten times slower here.)
-        order = np.argsort(self.times, kind="stable")
-        order = order.take(np.argsort(walks.take(order), kind="stable"))
+        # By walk, then time; stable, so ties keep the order of the path. Both fit one
+        # int64 key (walk ids and times are below 2³¹): one stable argsort, where numpy's
+        # lexsort took ten times as long.
+        key = walks.astype(np.int64) << 32
+        key |= self.times
+        order = np.argsort(key, kind="stable")
         self.visit_walks = walks.take(order)
         starts = np.flatnonzero(np.diff(self.visit_walks, prepend=-1))
         self.walks = self.visit_walks.take(starts)
