@@ -309,7 +309,7 @@ def main() -> None:
         baseline = wall_and_cpu(lambda: simpy_run(people), 3)
         simpy_time = statistics.median(wall for wall, _ in baseline) * scale
         simpy_cpu = statistics.median(cpu for _, cpu in baseline) * scale
-        ours_cpu = statistics.median(cpu for _, cpu in measured)
+        ours_cpu = statistics.median(cpu for _, cpu, _ in measured)
         print(
             f"SimPy, one process a contact: {simpy_time:8.3f} s  (median of 3, extrapolated "
             f"from {args.sample:,})  → ours is {simpy_time / ours:,.0f}× faster "
