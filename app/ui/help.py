@@ -38,6 +38,7 @@ from app.i18n import cli_translate, current_language
 
 _RULES = {rule.code: rule for rule in RULES}
 AUTO_FUNNEL_TITLE = QT_TRANSLATE_NOOP("Help", "What is an auto-funnel")
+NOT_DESCRIBED = QT_TRANSLATE_NOOP("Help", "This rule is not described in docs/VALIDATION.md yet.")
 Page = Callable[[str], tuple[str, str]]
 """A help page: language → (window title, Markdown text)."""
 # Mouse and canvas gestures: not actions, so not in any menu.
@@ -60,11 +61,6 @@ GESTURES = (
         QT_TRANSLATE_NOOP("Help", "Select the steps in a rectangle"),
     ),
 )
-
-
-def _rule_title(code: str) -> str:
-    rule = _RULES.get(code)
-    return rule.display_title if rule else ""
 
 
 class HelpViewer(QDialog):
@@ -94,10 +90,6 @@ class HelpViewer(QDialog):
         self.show()
         self.raise_()
         self.activateWindow()
-
-    def show_markdown(self, title: str, text: str, size: tuple[int, int] = (720, 640)) -> None:
-        """A fixed text (the same in every language)."""
-        self.show_page(lambda _language: (title, text), size)
 
     def follow_language(self, chosen: str) -> None:
         """The page again in `chosen`, at the place the reader had scrolled to."""
@@ -152,15 +144,13 @@ def show_auto_funnel_page() -> HelpViewer:
 
 
 def rule_tooltip(code: str) -> str:
-    """The rule's title, meaning and fix as rich text, for a Problems row.
-
-    The meaning and fix come from docs/VALIDATION.md, which is in English: other languages get
-    the rule's translated title and the pointer to the full explanation only.
-    """
+    """The rule's title, meaning and fix as rich text, for a Problems row, in the interface's
+    language (the explanation from docs/VALIDATION.ru.md in Russian; English for a rule that
+    file lacks)."""
     rule = _RULES.get(code)
     title = rule.display_title if rule else code
     parts = [f"<b>{html.escape(code)} — {html.escape(title)}</b>"]
-    doc = rule_doc(code) if current_language() == "en" else None
+    doc = rule_doc(code, current_language())
     if doc is not None:
         fix = QCoreApplication.translate("Problems", "Fix:")
         parts.append(_inline(doc.meaning))
@@ -170,15 +160,28 @@ def rule_tooltip(code: str) -> str:
     return f"<p style='white-space:normal'>{'<br>'.join(parts)}</p>"
 
 
+def rule_page(code: str) -> Page:
+    """The explanation of rule `code` as a help page: title, meaning, fix and the page's own
+    words all in the language asked for."""
+
+    def page(chosen: str) -> tuple[str, str]:
+        translate = cli_translate(chosen)
+        rule = _RULES.get(code)
+        title = translate("Rule", rule.title, -1) if rule else ""
+        doc = rule_doc(code, chosen)
+        if doc is None:
+            heading = f"# {code}" + (f" — {title}" if title else "")
+            text = f"{heading}\n\n{translate('Help', NOT_DESCRIBED, -1)}"
+        else:
+            text = doc.markdown(title, translate)
+        return f"{code} {title}".strip(), text
+
+    return page
+
+
 def show_rule_help(code: str) -> HelpViewer:
-    doc = rule_doc(code)
-    title = _rule_title(code)
-    if doc is None:
-        text = f"# {code} — {title}\n\nThis rule is not described in docs/VALIDATION.md yet."
-    else:
-        text = doc.markdown(title)
     page = viewer()
-    page.show_markdown(f"{code} {title}".strip(), text, (640, 400))
+    page.show_page(rule_page(code), (640, 400))
     return page
 
 

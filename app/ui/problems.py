@@ -2,7 +2,8 @@
 
 It only mirrors `EditorDocument.problems`; activating a row asks the main window to show the
 step, so fixing a problem starts with one click. The code is a link: its tooltip says what the
-rule means and how to fix it, and a click opens the rule's explanation from docs/VALIDATION.md.
+rule means and how to fix it, and a click opens the rule's explanation from docs/VALIDATION.md
+(docs/VALIDATION.ru.md in Russian).
 """
 
 from __future__ import annotations

@@ -2613,6 +2613,10 @@
         <translation>Что такое автоворонка</translation>
     </message>
     <message>
+        <source>This rule is not described in docs/VALIDATION.md yet.</source>
+        <translation>Это правило пока не описано в docs/VALIDATION.md.</translation>
+    </message>
+    <message>
         <source>Tab, or double-click the canvas</source>
         <translation>Tab или двойной щелчок по холсту</translation>
     </message>
@@ -2651,6 +2655,18 @@
     <message>
         <source>Select the steps in a rectangle</source>
         <translation>Выделить шаги рамкой</translation>
+    </message>
+    <message>
+        <source>What it means.</source>
+        <translation>Что это значит.</translation>
+    </message>
+    <message>
+        <source>How to fix it.</source>
+        <translation>Как исправить.</translation>
+    </message>
+    <message>
+        <source>All rules are described in {file}.</source>
+        <translation>Все правила описаны в {file}.</translation>
     </message>
 </context>
 <context>
