@@ -282,7 +282,7 @@ def main() -> None:
         f"vectorised simulation:        {ours:8.3f} s  (median of {args.repeat}; "
         f"best {min(runs):.3f} s; CPU median {statistics.median(c for _, c, _ in measured):.3f} s"
         f" on {usable_cores()} cores; other processes took "
-        f"{statistics.median(o / w for w, _, o in measured):.0%} of a core meanwhile)"
+        f"{max(0.0, statistics.median(o / w for w, _, o in measured)):.0%} of a core meanwhile)"
     )
     print(
         f"  the same on one thread:     {statistics.median(w for w, _ in single):8.3f} s  "
