@@ -21,11 +21,19 @@ from itertools import compress
 import numpy as np
 
 from app.engine.db.import_table import ContactTable, rows_without_any
-from app.engine.db.import_values import ATTRIBUTE, Converter, convert_column, field_converters
+from app.engine.db.import_values import (
+    ATTRIBUTE,
+    Converter,
+    Value,
+    convert_column,
+    field_converters,
+)
 from app.engine.db.presets import IMPORT_FIELDS, PRESETS, Preset, header_key
 from app.engine.i18n import Msg, T
 
 Progress = Callable[[str, int, int], None]
+# A file column's converted values and, by row, why cells are bad (import_values.py).
+ConvertColumn = Callable[[int, Converter], tuple[list[Value], dict[int, Msg]]]
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 IDENTITY = ("email", "phone", "external_id", "first_name", "last_name")
 
@@ -435,20 +443,19 @@ class Plan:
 
     def table(
         self,
-        rows: list[list[str]],
         lines: Sequence[int],
-        multiline: bool,
+        convert: ConvertColumn,
+        is_blank: Callable[[int], bool],
         progress: Progress | None,
     ) -> tuple[ContactTable, dict[int, Msg], list[int]]:
-        """Convert column by column (import_values.py). Returns the table, per bad row index
-        the first reason in column order, and the rows that are blank (every cell empty)."""
+        """Convert column by column: `convert(index, converter)` gives the values and the bad
+        cells' reasons of the file's column `index` (import_values.py), `is_blank(row)`
+        whether every cell of a row is empty. Returns the table, per bad row index the first
+        reason in column order, and the rows that are blank."""
         table = ContactTable(lines)
         problems: dict[int, Msg] = {}
-        # Rows may be longer than the header (empty trailing fields): zip stops at the shortest.
-        columns: list[Sequence[str]] = list(zip(*rows, strict=False)) if rows else []
-        columns += [()] * (self.width - len(columns))
         for done, (name, index, column, converter, inverted) in enumerate(self.steps, start=1):
-            values, bad = convert_column(columns[index], converter, multiline)
+            values, bad = convert(index, converter)
             earlier = table.fields.get(name)
             for row, reason in bad.items():
                 if earlier is None or earlier[row] is None:
@@ -472,7 +479,7 @@ class Plan:
         present = [table.fields[name] for name in IDENTITY if name in table.fields]
         blank_rows: list[int] = []
         for row in rows_without_any(present, len(lines)):
-            if blank(rows[row]):
+            if is_blank(row):
                 blank_rows.append(row)  # a line of only delimiters, as spreadsheets leave
             else:
                 problems.setdefault(
@@ -528,5 +535,14 @@ def convert_part(records: Records, start: int, plan: Plan, progress: Progress | 
     """The records from index `start` on, converted."""
     rejected: list[RejectedRow] = []
     rows, lines = plan.shape(records, start, rejected)
-    table, problems, blank_rows = plan.table(rows, lines, records.multiline, progress)
+    # Rows may be longer than the header (empty trailing fields): zip stops at the shortest.
+    columns: list[Sequence[str]] = list(zip(*rows, strict=False)) if rows else []
+    columns += [()] * (plan.width - len(columns))
+    multiline = records.multiline
+    table, problems, blank_rows = plan.table(
+        lines,
+        lambda index, converter: convert_column(columns[index], converter, multiline),
+        lambda row: blank(rows[row]),
+        progress,
+    )
     return Part(table, problems, blank_rows, rejected, records.lines_read, bool(records.broken))
