@@ -520,11 +520,11 @@ def _parsed(path: Path, **options) -> tuple[list[dict], tuple]:
     return parsed.contacts, summary
 
 
-def _big_export(path: Path, broken: str = "") -> None:
+def _big_export(path: Path, broken: str = "", rows: int = 400) -> None:
     """A Shopify-like export whose halves share duplicates, bad rows, blank records and
     multi-line notes, so splitting it anywhere is tested against reading it whole."""
     lines = ["Customer ID,First Name,Email,Phone,Total Spent,Tags,Note,Signed Up,Birthday"]
-    for i in range(400):
+    for i in range(rows):
         email = f"p{i % 150}@example.com" if i % 7 else f"bad{i}@"
         note = f'"line one\r\nline ""two"" of {i}"' if i % 5 == 0 else ""
         phone = f"'+1512555{i % 90:04d}" if i % 3 else ""
@@ -553,6 +553,7 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
         options["mapping"] = {"Signed Up": "created_at", "Birthday": "birth_date"}
     else:
         path.write_bytes((DATA / name).read_bytes())
+    monkeypatch.setattr(importer, "read_with_arrow", lambda *_args: None)  # the exact path
     whole = _parsed(path, **options)
     monkeypatch.setattr(importer, "PARALLEL_FROM_CHARS", 0)
     if name == "big":  # a broken file is read in one piece, to name the broken line exactly
@@ -578,6 +579,91 @@ def test_a_file_read_in_two_processes_gives_what_one_reading_gives(tmp_path, mon
         assert any(line == 359 and "closing quote" in why for line, why in whole[1][2])
     if name == "never closed":
         assert whole[1][0].startswith("line 498: a quoted field starts on this line")
+
+
+# --------------------------------------------------------------------------- Arrow
+
+
+def _tricky_export(path: Path, rows: int = 3000) -> None:
+    """A cp1251, `;`-separated export with CRLF and a trailing `;` on every line, quoted
+    fields that hold quotes, delimiters and line breaks (CRLF and a lone CR), blank lines,
+    a record of only delimiters, padded and apostrophe-marked cells, repeated bad values
+    (read once per distinct text) and duplicates: more rows than Arrow's reader samples."""
+    lines = ["email;first_name;phone;consent_email;city;total_spent;birth_date;tags;note;"]
+    for i in range(rows):
+        email = f"p{i % 1200}@example.ru" if i % 11 else "bad@"
+        consent = ("да", "нет", "может быть", " yes ")[i % 4 if i % 97 == 0 else i % 2]
+        city = ('"Москва"', "Казань", '"Санкт-Петербург; СПб"', " Тверь ", "")[i % 5]
+        phone = ("'+7916123" + f"{i:04d}", f"8 (916) 555-{i % 100:02d}-00", "")[i % 3]
+        spent = (f"{i},5", f'"{i % 7} 000,00"', "")[i % 3]
+        born = ("17.05.1990", "1990-05-17", "31.02.1990", "")[i % 4 if i % 13 == 0 else 1]
+        tags = ('"vip, cats"', '"a""b"', '""', "dogs")[i % 4]
+        note = ('"line one\r\nline two"', '"cr\ronly"', '""""', "plain")[i % 4]
+        name = ("Анна", "Пётр", " Ольга ", "'007")[i % 4]
+        lines.append(f"{email};{name};{phone};{consent};{city};{spent};{born};{tags};{note};")
+        if i % 500 == 7:
+            lines += ["", ";;;;;;;;;;"]
+    path.write_bytes("\r\n".join(lines).encode("cp1251"))
+
+
+ARROW_READS = ["shopify_customers.csv", "mailchimp_audience.csv", "hubspot_contacts.csv",
+               "amocrm_contacts.csv", "big", "tricky"]  # fmt: skip
+EXACT_READS = ["bitrix24_contacts.csv", "ragged_rows.csv", "broken_quote.csv", "stray quote",
+               "never closed", "text after a quote", "a quote inside a field",
+               "a blank record before the header"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ARROW_READS + EXACT_READS)
+@pytest.mark.parametrize("skip_bad", [True, False])
+def test_arrow_and_the_exact_reading_give_the_same_contacts(tmp_path, monkeypatch, name, skip_bad):
+    """Arrow reads the files it splits as the csv module does and gives the same contacts,
+    rejected rows (lines, reasons) and errors; the others take the exact path."""
+    import app.engine.db.importer as importer
+
+    path = tmp_path / "export.csv"
+    options: dict = {"skip_bad": skip_bad, "mapping": {}}
+    if name.endswith(".csv"):
+        path.write_bytes((DATA / name).read_bytes())
+        if name.startswith("amocrm"):
+            options["mapping"] = AMO_MAP
+    elif name == "tricky":
+        _tricky_export(path)
+        options["mapping"] = {"note": "attr:note"}
+    elif name == "big":
+        _big_export(path, rows=2500)
+        options["mapping"] = {"Signed Up": "created_at", "Birthday": "birth_date"}
+    else:
+        _big_export(path, broken=name if name in ("stray quote", "never closed") else "")
+        text = path.read_bytes()
+        if name == "text after a quote":
+            text = text.replace(b'"t1, vip"', b'"t1, vip"x', 1)
+        elif name == "a quote inside a field":
+            text = text.replace(b"Name17,", b'Na"me17,', 1)
+        elif name == "a blank record before the header":
+            text = b",,\r\n" + text
+        path.write_bytes(text)
+    read = importer.read_with_arrow
+    used: list[bool] = []
+
+    def spied(*args):
+        result = read(*args)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(importer, "read_with_arrow", spied)
+    by_arrow = _parsed(path, **options)
+    assert used == [name in ARROW_READS]
+    monkeypatch.setattr(importer, "read_with_arrow", lambda *_args: None)
+    assert _parsed(path, **options) == by_arrow
+    contacts, summary = by_arrow
+    if name == "tricky" and skip_bad:
+        rows, merged, rejected = summary
+        assert (rows, merged, len(rejected), len(contacts)) == (3000, 1470, 332, 1198)
+        reasons = {why.split(":")[0] for _, why in rejected}
+        assert reasons == {"column 'email'", "column 'consent_email'", "column 'birth_date'"}
+        assert any(c.get("attributes") == {"note": "cr\ronly"} for c in contacts)
+        assert any(c.get("attributes") == {"note": "line one\nline two"} for c in contacts)
+        assert any(c.get("tags") == {'a"b'} for c in contacts)
 
 
 # --------------------------------------------------------------------------- language

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from app.engine.db.cache import store_arrays
 from app.engine.db.fields import utc_naive
+from app.engine.db.import_arrow import read_with_arrow
 from app.engine.db.import_reading import (
     DELIMITERS,
     CsvImportError,
@@ -168,10 +169,21 @@ def parse_csv(
     # set off by the allocations, would cost more than the reading itself.
     with cycle_collector_paused():
         text, used_encoding = decode(data, encoding)
-        del data
         delimiter = detect_delimiter(text)
-        read = None
-        if len(text) >= PARALLEL_FROM_CHARS:
+        # Arrow's reader first (import_arrow.py); the files it cannot read exactly as the
+        # csv module would (and the broken ones, to name their lines) take the exact path.
+        read = read_with_arrow(
+            _utf8(data, text, used_encoding),
+            text,
+            delimiter,
+            preset,
+            mapping or {},
+            phone_country,
+            TEXT_LIMITS,
+            progress,
+        )
+        del data
+        if read is None and len(text) >= PARALLEL_FROM_CHARS:
             where = (path, used_encoding, text, delimiter)
             read = _read_in_two(*where, preset, mapping or {}, phone_country, progress)
         if read is None:
@@ -205,6 +217,15 @@ def parse_csv(
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def _utf8(data: bytes, text: str, encoding: str) -> bytes | memoryview:
+    """The text as UTF-8 bytes: the file's own when it is UTF-8 (after a BOM)."""
+    if encoding == "utf-8":
+        return data
+    if encoding == "utf-8-sig":
+        return memoryview(data)[3:]
+    return text.encode("utf-8")
 
 
 def _read_in_one(
