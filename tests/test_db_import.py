@@ -252,6 +252,40 @@ def test_dry_run_reports_and_writes_nothing(engine) -> None:
     assert _count(engine) == 0 and _count(engine, Tag) == 0
 
 
+def _dangling_link_refused(engine: sa.Engine) -> bool:
+    try:
+        with engine.begin() as connection:
+            connection.execute(contact_tags.insert().values(contact_id=10**9, tag_id=10**9))
+    except sa.exc.IntegrityError:
+        return True
+    return False
+
+
+def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine) -> None:
+    """SQLite imports skip the foreign-key lookups of their own links (session.py): before
+    and after, with the write refused or not, the checks are on for everybody else."""
+    import_csv(engine, DATA / "shopify_customers.csv", skip_bad=True, now=NOW)
+    before = _contacts(engine)
+    closing = [
+        "CREATE TRIGGER closed BEFORE INSERT ON contacts "
+        "BEGIN SELECT RAISE(ABORT, 'closed for the test'); END"
+    ]
+    if engine.dialect.name == "postgresql":
+        closing = [
+            "CREATE FUNCTION closed() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RAISE EXCEPTION 'closed for the test'; END $$",
+            "CREATE TRIGGER closed BEFORE INSERT ON contacts "
+            "FOR EACH ROW EXECUTE FUNCTION closed()",
+        ]
+    with engine.begin() as connection:
+        for statement in closing:
+            connection.exec_driver_sql(statement)
+    with pytest.raises(CsvImportError, match="refused the import.*closed for the test"):
+        import_csv(engine, DATA / "mailchimp_audience.csv", skip_bad=True)
+    assert set(_contacts(engine)) == set(before) and _count(engine, Tag) == 3
+    assert _dangling_link_refused(engine)
+
+
 @pytest.mark.parametrize(
     ("name", "line", "message"),
     [

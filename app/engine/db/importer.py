@@ -52,6 +52,7 @@ from app.engine.db.import_worker import decode_part
 from app.engine.db.import_writer import ContactWriter
 from app.engine.db.models import Contact
 from app.engine.db.presets import Preset
+from app.engine.db.session import foreign_keys_unchecked
 from app.engine.db.versioning import bulk_writes, data_version
 from app.engine.gc_pause import cycle_collector_paused
 from app.engine.i18n import T
@@ -125,7 +126,12 @@ def import_csv(
     report = parsed.report
     report.dry_run = dry_run
     try:
-        with cycle_collector_paused(), engine.begin() as connection:
+        with (
+            cycle_collector_paused(),
+            engine.connect() as connection,
+            foreign_keys_unchecked(connection),  # links only to rows of this transaction
+            connection.begin(),
+        ):
             with bulk_writes(connection):
                 writer = ContactWriter(connection, utc_naive(now), progress)
                 written = writer.write(parsed.table, snapshot=not dry_run)
@@ -135,8 +141,10 @@ def import_csv(
             elif writer.snapshot is not None:
                 # The first read of the new base needs no SQL scan (import_snapshot.py).
                 store_arrays(connection, data_version(connection), writer.snapshot)
-    except sa.exc.DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    except (sa.exc.DBAPIError, engine.dialect.loaded_dbapi.Error) as error:
+        # Bulk writes use the driver's cursor (bulk.py), whose errors come unwrapped.
+        problem = getattr(error, "orig", None) or error
+        reason = str(problem).strip().splitlines()[0]
         raise CsvImportError(
             T(
                 "CSV import",
