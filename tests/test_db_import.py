@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 
 from app.cli import main
 from app.engine import i18n
-from app.engine.db.cache import from_bytes, load_arrays, load_meta
+from app.engine.db.cache import from_bytes, load_arrays, load_meta, store_arrays, to_bytes
 from app.engine.db.columns import _Builder, read_columns
 from app.engine.db.import_reading import CsvImportError, choose_preset, decode
 from app.engine.db.import_values import (
@@ -30,7 +31,7 @@ from app.engine.db.import_values import (
     parse_number,
 )
 from app.engine.db.importer import import_csv, parse_csv
-from app.engine.db.models import Contact, Tag, contact_tags
+from app.engine.db.models import ColumnCache, Contact, Tag, contact_tags
 from app.engine.db.versioning import data_version
 from app.i18n import cli_translate
 
@@ -280,7 +281,7 @@ def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine) -
     with engine.begin() as connection:
         for statement in closing:
             connection.exec_driver_sql(statement)
-    with pytest.raises(CsvImportError, match="refused the import.*closed for the test"):
+    with pytest.raises(CsvImportError, match=r"refused the import.*closed for the test"):
         import_csv(engine, DATA / "mailchimp_audience.csv", skip_bad=True)
     assert set(_contacts(engine)) == set(before) and _count(engine, Tag) == 3
     assert _dangling_link_refused(engine)
@@ -500,6 +501,37 @@ def _assert_same_snapshot(engine: sa.Engine) -> None:
     for name, array in arrays.items():
         assert array.dtype == sql_arrays[name].dtype, name
         assert array.tobytes() == sql_arrays[name].tobytes(), name
+
+
+def test_arrays_of_one_value_are_stored_as_that_value(engine) -> None:
+    """A snapshot array of one value throughout is stored as the value and its length and
+    comes back equal, read-only; bit-different values (NaN, -0.0) are not one value."""
+    arrays = {
+        "nan": np.full(5000, np.nan),
+        "zero": np.zeros(5000),
+        "codes": np.full(3000, -1, dtype=np.int32),
+        "flags": np.zeros(2000, dtype=np.uint16),
+        "last differs": np.append(np.zeros(4999), 1.0),
+        "signed zero": np.append(np.zeros(4999), -0.0),
+        "short": np.zeros(10),
+        "meta": to_bytes({"n": 5000}),
+    }
+    with engine.begin() as connection:
+        store_arrays(connection, 7, arrays)
+        sizes = dict(
+            connection.execute(
+                sa.select(ColumnCache.name, sa.func.length(ColumnCache.payload))
+            ).all()
+        )
+    assert sizes["contacts:nan"] == sizes["contacts:zero"] == 8
+    assert (sizes["contacts:codes"], sizes["contacts:flags"]) == (4, 2)
+    assert sizes["contacts:last differs"] == sizes["contacts:signed zero"] == 40_000
+    with engine.connect() as connection:
+        meta = load_meta(connection, 7)
+        loaded = load_arrays(connection, 7, meta, set(arrays) - {"meta"})
+    for name, array in loaded.items():
+        assert array.dtype == arrays[name].dtype and array.tobytes() == arrays[name].tobytes()
+        assert not array.flags.writeable
 
 
 def test_an_import_into_an_empty_base_leaves_the_column_cache_warm(tmp_path, engine) -> None:
