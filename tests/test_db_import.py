@@ -19,6 +19,7 @@ from test_db import (  # noqa: F401  (fixtures shared with the database tests)
 
 from app.cli import main
 from app.engine import i18n
+from app.engine.db import session
 from app.engine.db.cache import from_bytes, load_arrays, load_meta, store_arrays, to_bytes
 from app.engine.db.columns import _Builder, read_columns
 from app.engine.db.import_reading import CsvImportError, choose_preset, decode
@@ -30,8 +31,10 @@ from app.engine.db.import_values import (
     parse_datetime,
     parse_number,
 )
+from app.engine.db.import_writer import ContactWriter
 from app.engine.db.importer import import_csv, parse_csv
 from app.engine.db.models import ColumnCache, Contact, Tag, contact_tags
+from app.engine.db.session import open_database
 from app.engine.db.versioning import data_version
 from app.i18n import cli_translate
 
@@ -262,9 +265,18 @@ def _dangling_link_refused(engine: sa.Engine) -> bool:
     return False
 
 
-def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine) -> None:
-    """SQLite imports skip the foreign-key lookups of their own links (session.py): before
-    and after, with the write refused or not, the checks are on for everybody else."""
+def _sqlite_modes(connection: sa.Connection) -> tuple:
+    return tuple(
+        connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+        for name in ("foreign_keys", "journal_mode", "synchronous")
+    )
+
+
+def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine, monkeypatch) -> None:
+    """SQLite imports skip the foreign-key lookups of their own links and, when large, the
+    WAL (session.bulk_load; every import counts as large here): before and after, with the
+    write refused or not, the checks and the WAL are back for everybody else."""
+    monkeypatch.setattr(session, "JOURNAL_FROM_ROWS", 0)
     import_csv(engine, DATA / "shopify_customers.csv", skip_bad=True, now=NOW)
     before = _contacts(engine)
     closing = [
@@ -285,6 +297,35 @@ def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine) -
         import_csv(engine, DATA / "mailchimp_audience.csv", skip_bad=True)
     assert set(_contacts(engine)) == set(before) and _count(engine, Tag) == 3
     assert _dangling_link_refused(engine)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            assert _sqlite_modes(connection) == (1, "wal", 1)
+
+
+def test_a_large_sqlite_import_writes_without_the_wal_when_alone(tmp_path, monkeypatch):
+    """Without the WAL only while no other connection has the file open; WAL after."""
+    monkeypatch.setattr(session, "JOURNAL_FROM_ROWS", 0)
+    url = f"sqlite:///{tmp_path / 'contacts.sqlite3'}"
+    engine = open_database(url)
+    seen: list[tuple] = []
+    write = ContactWriter.write
+
+    def spied(writer, *args, **options):
+        seen.append(_sqlite_modes(writer.connection))
+        return write(writer, *args, **options)
+
+    monkeypatch.setattr(ContactWriter, "write", spied)
+    import_csv(engine, DATA / "shopify_customers.csv", skip_bad=True, now=NOW)
+    other = open_database(url)
+    with other.connect() as reading:
+        reading.exec_driver_sql("SELECT count(*) FROM contacts").scalar()
+        import_csv(engine, DATA / "hubspot_contacts.csv", skip_bad=True, now=NOW)
+    assert seen == [(0, "delete", 2), (0, "wal", 1)]
+    with engine.connect() as connection:
+        assert _sqlite_modes(connection) == (1, "wal", 1)
+        assert connection.scalar(sa.select(sa.func.count()).select_from(Contact)) == 6
+    other.dispose()
+    engine.dispose()
 
 
 @pytest.mark.parametrize(

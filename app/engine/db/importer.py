@@ -52,7 +52,7 @@ from app.engine.db.import_worker import decode_part
 from app.engine.db.import_writer import ContactWriter
 from app.engine.db.models import Contact
 from app.engine.db.presets import Preset
-from app.engine.db.session import foreign_keys_unchecked
+from app.engine.db.session import bulk_load
 from app.engine.db.versioning import bulk_writes, data_version
 from app.engine.gc_pause import cycle_collector_paused
 from app.engine.i18n import T
@@ -129,7 +129,7 @@ def import_csv(
         with (
             cycle_collector_paused(),
             engine.connect() as connection,
-            foreign_keys_unchecked(connection),  # links only to rows of this transaction
+            bulk_load(connection, len(parsed.table)),  # SQLite: no FK lookups, no WAL
             connection.begin(),
         ):
             with bulk_writes(connection):
