@@ -8,6 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,8 +24,10 @@ from app.engine import i18n
 from app.engine.db import session
 from app.engine.db.cache import from_bytes, load_arrays, load_meta, store_arrays, to_bytes
 from app.engine.db.columns import _Builder, read_columns
+from app.engine.db.import_arrow import convert_arrow_column
 from app.engine.db.import_reading import CsvImportError, choose_preset, decode
 from app.engine.db.import_values import (
+    PYTHON_SPACE,
     Converter,
     convert_column,
     field_converters,
@@ -487,6 +491,46 @@ def test_the_column_routes_give_what_each_cell_alone_gives(field: str, mostly: i
         expected = [_one_by_one(cell, converter) for cell in cells]
         got = [f"bad: {bad[row]}" if row in bad else value for row, value in enumerate(values)]
         assert got == expected
+
+
+ODD_FOR_ARROW = {
+    "email": ["\u00a0a@b.io", "a@b.io\u3000", "x\x1fy@b.io", "Mailto:A@B.io", "ÄB@x.io", "İ@x.io",
+              "a b@x.io", "a@b.c.d", "a,b@x.io", "a@b.io\r\n", "'+1@x.io", "a\x01@b.io"],
+    "phone": ["'+79161234567", " +79161234567", "+7916123456\u0667", "+79161234567\r", "+7 916"],
+    "total_spent": ["-0", "0.1", "2.675", "123456789012345678901234.5", "1.7976931348623157",
+                    "'12.5", "12.5\u2009", "1e5", "+1"],
+    "orders_count": ["0", "000000000000001", "1234567890123456", "'42", "4\u0662"],
+    "first_name": ["\u2028Anna", "Anna\u202f", "An\r\nna", "An\nna", "'+7", "'x", "\u00e9" * 100,
+                   "\u00e9" * 101, "\x1cAnna"],
+}  # fmt: skip
+
+
+def test_the_arrow_space_class_is_what_str_strip_strips() -> None:
+    spaces = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+    found = pc.extract_regex(pa.array(list(spaces)), f"(?P<c>{PYTHON_SPACE})")
+    assert pc.all(found.is_valid()).as_py() and "\x00" not in spaces
+    others = [chr(code) for code in (0, 0x1B, 0x21, 0x84, 0x86, 0x200B, 0xFEFF, 0x3001)]
+    assert not pc.any(pc.match_substring_regex(pa.array(others), PYTHON_SPACE)).as_py()
+
+
+@pytest.mark.parametrize("field", sorted(CELLS))
+@pytest.mark.parametrize("size", [300, 5000])
+def test_the_arrow_routes_give_what_the_python_routes_give(field: str, size: int) -> None:
+    """Arrow's columnar routes (and, for columns that repeat themselves, the once-per-text
+    one) give convert_column's values and reasons, which equal each cell alone (above)."""
+    converter = field_converters("7", {"first_name": 100})[field]
+    odd = CELLS[field] + ODD_FOR_ARROW.get(field, [])
+    for distinct in (True, False):  # a column of unique texts, or one that repeats them
+        filler = [
+            f"u{i if distinct else i % 7}@x.io"
+            if field == "email"
+            else f"{odd[0][:-1]}{i if distinct else i % 7}"
+            for i in range(size)
+        ]
+        cells = filler + odd * 3 + ["\r\n", ""]
+        for multiline in (False, True):
+            expected = convert_column(cells, converter, multiline)
+            assert convert_arrow_column(pa.array(cells), converter, multiline) == expected
 
 
 def test_blank_records_are_skipped_and_line_numbers_follow_multiline_notes(tmp_path, engine):

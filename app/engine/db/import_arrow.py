@@ -280,17 +280,54 @@ def _blank_skipped(delimiter: str) -> Callable[[object], str]:
 def convert_arrow_column(
     column: pa.Array, converter: Converter, multiline: bool
 ) -> tuple[list[Value], dict[int, Msg]]:
-    """convert_column (import_values.py) of an Arrow string column; a column that repeats
-    its texts is converted once per distinct text and spread back by index."""
+    """convert_column (import_values.py) of an Arrow string column. A column that repeats
+    its texts is converted once per distinct text and spread back by index; one that does
+    not (e-mails, phones, ids, amounts) takes the converter's columnar route where it has
+    one, and convert_column for the cells that route does not admit."""
     count = len(column)
     sample = column.slice(0, SAMPLE).to_pylist()
-    if count <= SAMPLE or len(set(sample)) * 4 > len(sample):
+    if count > SAMPLE and len(set(sample)) * 4 <= len(sample):
+        encoded = column.dictionary_encode()
+        values, bad = convert_column(encoded.dictionary.to_pylist(), converter, multiline)
+        indices = encoded.indices.to_numpy()
+        by_row = pick(values, indices.tolist())
+        if not bad:
+            return by_row, {}
+        rows = np.flatnonzero(np.isin(indices, np.fromiter(bad, np.int64, len(bad))))
+        return by_row, {row: bad[int(indices[row])] for row in rows.tolist()}
+    if converter.columnar is None or not count:
         return convert_column(column.to_pylist(), converter, multiline)
-    encoded = column.dictionary_encode()
-    values, bad = convert_column(encoded.dictionary.to_pylist(), converter, multiline)
-    indices = encoded.indices.to_numpy()
-    by_row = pick(values, indices.tolist())
-    if not bad:
-        return by_row, {}
-    rows = np.flatnonzero(np.isin(indices, np.fromiter(bad, np.int64, len(bad))))
-    return by_row, {row: bad[int(indices[row])] for row in rows.tolist()}
+    return _columnar(column, converter, multiline)
+
+
+_CASTS = {"float": (pa.float64(), "0"), "int": (pa.int64(), "0")}
+
+
+def _columnar(
+    column: pa.Array, converter: Converter, multiline: bool
+) -> tuple[list[Value], dict[int, Msg]]:
+    """Cells the columnar pattern admits, converted by Arrow: they have no surrounding
+    space, so cleaning them only drops Excel's apostrophe before a digit or + (as
+    clean_cells does); the other non-empty cells by convert_column."""
+    pattern, kind = converter.columnar
+    cells = column
+    if pc.any(pc.starts_with(column, "'")).as_py():
+        cells = pc.replace_substring_regex(column, "^'([+0-9])", r"\1")
+    fast = pc.match_substring_regex(cells, f"^(?:{pattern})$")
+    if kind == "lower":
+        cells = pc.ascii_lower(cells)  # the pattern admits ASCII only: str.lower's result
+        fast = pc.and_(fast, pc.invert(pc.starts_with(cells, "mailto:")))
+    if converter.limit is not None:
+        fast = pc.and_(fast, pc.less_equal(pc.utf8_length(cells), converter.limit))
+    if kind in _CASTS:
+        target, stand_in = _CASTS[kind]
+        cells = pc.cast(pc.if_else(fast, cells, stand_in), target)
+    values = pc.if_else(fast, cells, pa.scalar(None, cells.type)).to_pylist()
+    slow = pc.and_(pc.invert(fast), pc.not_equal(column, ""))
+    rows = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
+    if not rows.size:
+        return values, {}
+    converted, bad = convert_column(column.take(rows).to_pylist(), converter, multiline)
+    for row, value in zip(rows.tolist(), converted, strict=True):
+        values[row] = value
+    return values, {int(rows[index]): reason for index, reason in bad.items()}
