@@ -272,7 +272,7 @@ def _dangling_link_refused(engine: sa.Engine) -> bool:
 def _sqlite_modes(connection: sa.Connection) -> tuple:
     return tuple(
         connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-        for name in ("foreign_keys", "journal_mode", "synchronous")
+        for name in ("foreign_keys", "journal_mode", "synchronous", "cache_size")
     )
 
 
@@ -303,7 +303,7 @@ def test_a_refused_write_changes_nothing_and_foreign_keys_stay_checked(engine, m
     assert _dangling_link_refused(engine)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
-            assert _sqlite_modes(connection) == (1, "wal", 1)
+            assert _sqlite_modes(connection) == (1, "wal", 1, -65536)
 
 
 def test_a_large_sqlite_import_writes_without_the_wal_when_alone(tmp_path, monkeypatch):
@@ -324,9 +324,9 @@ def test_a_large_sqlite_import_writes_without_the_wal_when_alone(tmp_path, monke
     with other.connect() as reading:
         reading.exec_driver_sql("SELECT count(*) FROM contacts").scalar()
         import_csv(engine, DATA / "hubspot_contacts.csv", skip_bad=True, now=NOW)
-    assert seen == [(0, "delete", 2), (0, "wal", 1)]
+    assert seen == [(0, "delete", 2, -262144), (0, "wal", 1, -262144)]
     with engine.connect() as connection:
-        assert _sqlite_modes(connection) == (1, "wal", 1)
+        assert _sqlite_modes(connection) == (1, "wal", 1, -65536)
         assert connection.scalar(sa.select(sa.func.count()).select_from(Contact)) == 6
     other.dispose()
     engine.dispose()

