@@ -6,10 +6,13 @@ decimal commas, Russian phones as 8 9XX…, multi-line quoted notes. This module
 that, rejects what it cannot read with the line and the reason, folds duplicates (same
 e-mail, else same phone) into one contact, and writes everything or nothing.
 
-Speed (docs/PERFORMANCE.md): a file is read with one `csv` pass and converted a column at a
-time (import_reading.py, import_values.py), the second half of a large file in a second
-process (import_worker.py); rows are written in bulk below the ORM (import_writer.py), and an
-import into an empty base leaves the columnar snapshot of the result (import_snapshot.py).
+Speed (docs/PERFORMANCE.md): a file is read by Arrow's CSV reader when it splits it exactly as
+the csv module would (import_arrow.py), else with one `csv` pass (import_reading.py), the
+second half of a large file in a second process (import_worker.py); either way it is
+converted a column at a time (import_values.py). Rows are written in bulk below the ORM
+(import_writer.py; on SQLite without foreign-key lookups and, when large, without the WAL:
+session.bulk_load), and an import into an empty base leaves the columnar snapshot of the
+result (import_snapshot.py).
 """
 
 from __future__ import annotations
