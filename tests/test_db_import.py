@@ -793,15 +793,8 @@ def test_arrow_and_the_exact_reading_give_the_same_contacts(tmp_path, monkeypatc
         elif name == "a blank record before the header":
             text = b",,\r\n" + text
         path.write_bytes(text)
-    read = importer.read_with_arrow
     used: list[bool] = []
-
-    def spied(*args):
-        result = read(*args)
-        used.append(result is not None)
-        return result
-
-    monkeypatch.setattr(importer, "read_with_arrow", spied)
+    monkeypatch.setattr(importer, "read_with_arrow", _spy(importer.read_with_arrow, used))
     by_arrow = _parsed(path, **options)
     assert used == [name in ARROW_READS]
     monkeypatch.setattr(importer, "read_with_arrow", lambda *_args: None)
@@ -815,6 +808,49 @@ def test_arrow_and_the_exact_reading_give_the_same_contacts(tmp_path, monkeypatc
         assert any(c.get("attributes") == {"note": "cr\ronly"} for c in contacts)
         assert any(c.get("attributes") == {"note": "line one\nline two"} for c in contacts)
         assert any(c.get("tags") == {'a"b'} for c in contacts)
+
+
+SMALL_FILES = {  # text, whether Arrow reads it
+    "header only": (b"email,first_name", False),
+    "header and blank lines": (b"email,first_name\r\n\r\n\r\n", True),
+    "no final line break": (b"email,first_name\na@b.io,Ann\nc@d.io,Bob", True),
+    "CR line breaks": (b"email,first_name\ra@b.io,Ann\rc@d.io,Bob\r", True),
+    "mixed breaks in and out of quotes": (
+        b'email,first_name\r\na@b.io,Ann\nc@d.io,"Bo\rb"\r\nx@y.io,"Z\nz"',
+        True,
+    ),
+    "blank lines before the header": (b"\n\nemail,first_name\na@b.io,Ann\n", True),
+    "a line of spaces": (b"email,first_name\n   \na@b.io,Ann\n", True),
+    "a header over two lines": (b'"email","first\nname"\na@b.io,Ann\n', False),
+    "tabs and doubled quotes": (b'email\tfirst_name\na@b.io\t"A""nn"\n', True),
+    "fields of quotes only": (b'email,first_name\na@b.io,""""\n"",""\n', True),
+    "unicode spaces": ("email,first_name\n\u00a0a@b.io ,\u2003Ann\u2003\n".encode(), True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_FILES))
+def test_small_files_read_alike_by_both_readers(tmp_path, monkeypatch, name) -> None:
+    import app.engine.db.importer as importer
+
+    text, by_arrow = SMALL_FILES[name]
+    path = tmp_path / "small.csv"
+    path.write_bytes(text)
+    read = importer.read_with_arrow
+    used: list[bool] = []
+    monkeypatch.setattr(importer, "read_with_arrow", _spy(read, used))
+    first = _parsed(path, skip_bad=True)
+    assert used == [by_arrow]
+    monkeypatch.setattr(importer, "read_with_arrow", lambda *_args: None)
+    assert _parsed(path, skip_bad=True) == first
+
+
+def _spy(read, used: list[bool]):
+    def spied(*args):
+        result = read(*args)
+        used.append(result is not None)
+        return result
+
+    return spied
 
 
 # --------------------------------------------------------------------------- language
