@@ -824,6 +824,10 @@ SMALL_FILES = {  # text, whether Arrow reads it
     "a header over two lines": (b'"email","first\nname"\na@b.io,Ann\n', False),
     "tabs and doubled quotes": (b'email\tfirst_name\na@b.io\t"A""nn"\n', True),
     "fields of quotes only": (b'email,first_name\na@b.io,""""\n"",""\n', True),
+    "a BOM and a delimiter ending each line": (
+        b"\xef\xbb\xbfemail;first_name;\r\na@b.io;Ann;\r\n;;\r\nc@d.io;Bob;\r\n",
+        True,
+    ),
     "unicode spaces": ("email,first_name\n\u00a0a@b.io ,\u2003Ann\u2003\n".encode(), True),
 }
 
