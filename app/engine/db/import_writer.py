@@ -43,10 +43,14 @@ class ContactWriter:
         (`self.snapshot`), in a thread while SQLite builds indexes and links (C code that
         releases the GIL)."""
         existing = self.match(table)
-        new = [row for row, cid in enumerate(existing) if cid is None]
-        old = [(row, cid) for row, cid in enumerate(existing) if cid is not None]
+        if existing.count(None) == len(existing):  # all new (counted in C)
+            new_count, old = len(existing), []
+            created = table
+        else:
+            new = [row for row, cid in enumerate(existing) if cid is None]
+            old = [(row, cid) for row, cid in enumerate(existing) if cid is not None]
+            new_count, created = len(new), table.take(new)
         tag_ids, tags_created = self.tags(table)
-        created = table.take(new) if old else table
         with ThreadPoolExecutor(max_workers=1) as pool:
             building = None
             with indexes_rebuilt(self.connection, Contact.__table__, len(created)):
@@ -59,7 +63,7 @@ class ContactWriter:
             self.update(table, old)
             insert_pairs(self.connection, contact_tags, ("contact_id", "tag_id"), *links)
             self.snapshot = building.result() if building else None
-        return len(new), len(old), tags_created
+        return new_count, len(old), tags_created
 
     def match(self, table: ContactTable) -> list[int | None]:
         """The existing contact each row updates: same e-mail, else same phone on a contact
@@ -88,8 +92,9 @@ class ContactWriter:
         return found
 
     def tags(self, table: ContactTable) -> tuple[dict[str, int], int]:
-        distinct = {id(tags): tags for tags in table.tags or () if tags}
-        names = sorted(set().union(*distinct.values()))
+        # Rows with the same tags text share one set (ContactTable): each set once, in C.
+        distinct = dict(zip(map(id, table.tags or ()), table.tags or (), strict=True))
+        names = sorted(set().union(*filter(None, distinct.values())))
         if not names:
             return {}, 0
         known = dict(self.connection.execute(sa.select(Tag.name, Tag.id)).all())
