@@ -115,6 +115,17 @@ def test_the_page_follows_the_language_setting(qapp):
     assert help_page("auto_funnel", "de") == help_page("auto_funnel", "en")
 
 
+def test_the_page_opens_in_the_language_voronka_lang_chose(qapp, monkeypatch):
+    """With the override set and no saved choice, the page speaks as the interface does."""
+    preferences.update(language="system")
+    monkeypatch.setenv("VORONKA_LANG", "ru")
+    page = help.show_auto_funnel_page()
+    try:
+        assert page.browser.toPlainText().startswith("Что такое автоворонка")
+    finally:
+        page.close()
+
+
 def test_the_open_page_follows_a_language_change_in_the_settings(window, qtbot):
     """Choosing a language in Settings turns the open help page (title included) at once;
     Cancel turns it back, OK keeps it."""

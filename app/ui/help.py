@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import preferences
 from app.engine.validation import RULES
 from app.help_docs import help_page, rule_doc
-from app.i18n import cli_translate, current_language
+from app.i18n import chosen_language, cli_translate, current_language
 
 _RULES = {rule.code: rule for rule in RULES}
 AUTO_FUNNEL_TITLE = QT_TRANSLATE_NOOP("Help", "What is an auto-funnel")
@@ -121,7 +120,9 @@ def _forget_viewer() -> None:
 
 
 def language() -> str:
-    return preferences.effective_language(preferences.load(), QLocale.system().name())
+    """The language a page opens in: the interface's choice at start (`VORONKA_LANG`, then
+    the saved preference, then the system's), so the page and the tooltips agree."""
+    return chosen_language()
 
 
 def apply_language(chosen: str) -> None:
