@@ -716,10 +716,9 @@ class _Run:
         order = self.plan.order
         self.stats = {node_id: NodeStats() for node_id in order}
         self.pending: dict[str, list[_Batch]] = {node_id: [] for node_id in order}
-        self.channel_counts = {
-            c: {"messages": 0, "delivered": 0, "unreachable": 0} for c in CHANNELS
-        }
-        self.step_messages = dict.fromkeys(order, 0)  # messages sent per step: their cost
+        # Per channel, what the steps do not tell: deliveries and unreachable walks.
+        self.channel_counts = {c: {"delivered": 0, "unreachable": 0} for c in CHANNELS}
+        self.step_messages = dict.fromkeys(order, 0)  # messages sent per step (and their cost)
         self.entries_by_day = np.zeros(self.horizon_days, dtype=np.int64)
         self.messages_by_day = np.zeros(self.horizon_days, dtype=np.int64)
         # Goal visits (walks, times, revenue, stage, step index, last-touch channel): few walks
@@ -1110,7 +1109,6 @@ class _Run:
         delivered = rnd.below(self.bits(step, batch, rnd.DELIVER), step.p)
         if sent is not None and step.records_sends:
             self.record_sends(batch.walks, when, sent)
-        counts["messages"] += len(batch)
         self.step_messages[step.node.id] += len(batch)
         self.messages_by_day += _per_day(when, self.horizon_days)
         done, lost = batch.at(when).divide(delivered)
@@ -1303,13 +1301,15 @@ class _Run:
         totals: dict[str, dict[str, Any]] = {}
         for code, channel in enumerate(CHANNELS, start=1):
             counts = self.channel_counts[channel]
-            if not (counts["messages"] or counts["unreachable"]):
-                continue
-            cost = 0.0
+            messages, cost = 0, 0.0
             for node_id, step in self.steps.items():
                 if step.channel == channel:
+                    messages += self.step_messages[node_id]
                     cost += self.step_messages[node_id] * step.cost
+            if not (messages or counts["unreachable"]):
+                continue
             totals[channel] = {
+                "messages": messages,
                 **counts,
                 "cost": cost,
                 "revenue": float(goals.channel_revenue[code]),
